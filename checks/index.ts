@@ -1,0 +1,22 @@
+import type { Check } from "../src/runner/check.js";
+import vipHttp from "./net/vip-http.js";
+import twoBackends from "./net/two-backends.js";
+import proxyRoundRobin from "./proxy/round-robin.js";
+import proxyLoadfactor from "./proxy/loadfactor.js";
+import proxyRouteidCookie from "./proxy/routeid-cookie.js";
+import proxySticky from "./proxy/sticky.js";
+
+/**
+ * The rubric, in the order of the lab text. Ids are a contract (reports, rubrics and
+ * gradebooks use them): never rename one.
+ */
+export const NET_CHECKS: Check[] = [vipHttp, twoBackends];
+export const PROXY_CHECKS: Check[] = [proxyRoundRobin, proxyLoadfactor, proxyRouteidCookie, proxySticky];
+export const LVS_CHECKS: Check[] = [];
+
+export const ALL_CHECKS: Check[] = [...NET_CHECKS, ...PROXY_CHECKS, ...LVS_CHECKS];
+
+/** The checks that grade one part: the scenario's network checks plus that part's own. */
+export function checksForPart(part: "lvs" | "proxy"): Check[] {
+  return [...NET_CHECKS, ...(part === "lvs" ? LVS_CHECKS : PROXY_CHECKS)];
+}

@@ -1,0 +1,81 @@
+import { defineCheck, fail, inconclusive, pass, text } from "../../src/runner/check.js";
+import { countLabels, sampleEvidence } from "../../src/runner/evidence.js";
+import type { RequestRecord } from "../../src/probe/index.js";
+
+/**
+ * Both web servers serve through the VIP. Sampled both ways: new connections (what LVS
+ * balances) and one keep-alive connection (what Apache byrequests balances), so either
+ * balancer shows both pages; the loop stops as soon as every backend was seen.
+ * With 3:1 weights the chance that 40 requests never reach the 1-share server is
+ * 0.75^40 ≈ 1e-5 per mode.
+ */
+const PER_MODE = 40;
+
+export default defineCheck({
+  id: "net.two-backends",
+  part: "net",
+  title: text("Los dos servidores web responden a través de la VIP", "Both web servers answer through the VIP"),
+  points: 1,
+  needs: ["http"],
+  dependsOn: ["net.vip-http"],
+  usesVip: true,
+  async run(ctx) {
+    const expected = ctx.spec.backends.map((b) => b.name);
+    const seen = new Set<string>();
+    const allSeen = (r: RequestRecord) => {
+      if (r.backend) seen.add(r.backend);
+      return expected.every((n) => seen.has(n));
+    };
+    const evidence = [];
+    const records: RequestRecord[] = [];
+    for (const mode of ["new-connection", "keep-alive"] as const) {
+      if (expected.every((n) => seen.has(n))) break;
+      const s = await ctx.http.sample({ mode, maxRequests: PER_MODE, shouldStop: (r) => allSeen(r), label: mode });
+      records.push(...s.records);
+      evidence.push(sampleEvidence(mode, mode, s.records));
+    }
+    // Persistence pins one client address to one server: other source addresses are other clients.
+    for (const address of ctx.spec.grader.sourceAddresses) {
+      if (expected.every((n) => seen.has(n))) break;
+      const s = await ctx.http.sample({ mode: "new-connection", maxRequests: 4, localAddress: address, shouldStop: (r) => allSeen(r), label: address });
+      records.push(...s.records);
+      evidence.push(sampleEvidence(`from ${address}`, "new-connection", s.records, { localAddress: address }));
+    }
+
+    const counts = countLabels(records);
+    const list = Object.entries(counts).map(([k, v]) => `${k}: ${v}`).join(", ");
+    const missing = expected.filter((n) => !seen.has(n));
+    const foreign = Object.keys(counts).filter((l) => l.startsWith("unknown:") || l === "unidentified");
+    if (missing.length === 0) {
+      return pass(text(`Se ven todos los servidores (${list}).`, `Every server is seen (${list}).`), evidence);
+    }
+    const pinned = ctx.part === "lvs" && ctx.spec.expect.persistenceTimeout > 0 && ctx.spec.grader.sourceAddresses.length === 0;
+    if (pinned && seen.size === 1) {
+      return inconclusive(
+        text(
+          `Solo se ve ${[...seen][0]} (${list}); con persistencia, un cliente siempre va al mismo servidor.`,
+          `Only ${[...seen][0]} is seen (${list}); with persistence one client always reaches the same server.`,
+        ),
+        text(
+          "Indique en grader.sourceAddresses otras direcciones de este equipo para simular varios clientes.",
+          "List other addresses of this machine under grader.sourceAddresses to act as several clients.",
+        ),
+        evidence,
+      );
+    }
+    const foreignNote = foreign.length
+      ? { es: ` Páginas no reconocidas: ${foreign.join(", ")}.`, en: ` Pages not recognised: ${foreign.join(", ")}.` }
+      : { es: "", en: "" };
+    return fail(
+      text(
+        `No responde ${missing.join(", ")} a través de la VIP tras ${records.length} peticiones (${list}).${foreignNote.es}`,
+        `${missing.join(", ")} does not answer through the VIP after ${records.length} requests (${list}).${foreignNote.en}`,
+      ),
+      text(
+        `Arranque el servidor web de ${missing.join(", ")}, compruebe que su página dice "Bienvenido a webserverX" con su número y que el balanceador lo incluye.`,
+        `Start the web server on ${missing.join(", ")}, check its page says "Bienvenido a webserverX" with its own number, and that the balancer includes it.`,
+      ),
+      evidence,
+    );
+  },
+});

@@ -1,0 +1,79 @@
+import { defineCheck, fail, pass, text } from "../../src/runner/check.js";
+import { findRouteCookie } from "../../src/runner/cookies.js";
+import type { Evidence } from "../../src/runner/types.js";
+
+/** Requests from new browsers: enough that byrequests sends some to every member (3:1 → 4). */
+const FRESH_CLIENTS = 8;
+
+/**
+ * Each first response sets `ROUTEID=.<route>; path=/` (the Header line of the lab), and the
+ * route names the member that served it, as the spec expects (wsrv1 ↔ webserver1).
+ */
+export default defineCheck({
+  id: "proxy.routeid-cookie",
+  part: "proxy",
+  title: text("Cookie ROUTEID con la ruta del servidor", "ROUTEID cookie naming the server's route"),
+  points: 1,
+  needs: ["http"],
+  dependsOn: ["net.vip-http"],
+  usesVip: true,
+  async run(ctx) {
+    const name = ctx.spec.expect.cookieName;
+    const expectedRoute = new Map(ctx.spec.backends.map((b) => [b.name, b.route]));
+    const rows: Evidence[] = [];
+    const problems: { es: string; en: string }[] = [];
+    const seen = new Map<string, string>();
+    for (let i = 0; i < FRESH_CLIENTS; i++) {
+      const r = await ctx.http.get({ retries: 0 });
+      if (!r.ok) {
+        rows.push({ kind: "cookie-trace", client: i + 1, error: r.error });
+        continue;
+      }
+      const cookie = findRouteCookie(r.setCookie, name);
+      const backend = r.backend ?? null;
+      rows.push({ kind: "cookie-trace", client: i + 1, status: r.status, backend, label: r.label ?? null, setCookie: r.setCookie, cookie: cookie ?? null });
+      if (!cookie) continue;
+      if (!backend) continue;
+      seen.set(backend, cookie.route ?? "");
+      const want = expectedRoute.get(backend);
+      if (cookie.route !== want) {
+        problems.push({
+          es: `${backend} respondió con ${name}=${cookie.value} (ruta "${cookie.route ?? ""}"), se esperaba ".${want}"`,
+          en: `${backend} answered with ${name}=${cookie.value} (route "${cookie.route ?? ""}"), expected ".${want}"`,
+        });
+      }
+      if (cookie.path !== "/") {
+        problems.push({ es: `la cookie no lleva path=/ (${cookie.raw})`, en: `the cookie lacks path=/ (${cookie.raw})` });
+      }
+    }
+    const withCookie = rows.filter((r) => r.cookie).length;
+    if (withCookie === 0) {
+      return fail(
+        text(`Ninguna de ${FRESH_CLIENTS} respuestas pone la cookie ${name}.`, `None of ${FRESH_CLIENTS} responses sets the ${name} cookie.`),
+        text(
+          `Añada en el VirtualHost: Header add Set-Cookie "${name}=.%{BALANCER_WORKER_ROUTE}e; path=/" env=BALANCER_ROUTE_CHANGED (módulo headers activo).`,
+          `Add to the VirtualHost: Header add Set-Cookie "${name}=.%{BALANCER_WORKER_ROUTE}e; path=/" env=BALANCER_ROUTE_CHANGED (with mod_headers enabled).`,
+        ),
+        rows,
+      );
+    }
+    const unique = [...new Map(problems.map((p) => [p.en, p])).values()];
+    if (unique.length > 0) {
+      const members = ctx.spec.backends.map((b) => `BalancerMember http://${b.address} route=${b.route}`).join("; ");
+      return fail(
+        text(`Cookie incorrecta: ${unique.map((p) => p.es).join("; ")}.`, `Wrong cookie: ${unique.map((p) => p.en).join("; ")}.`),
+        text(`Cada BalancerMember debe llevar su ruta: ${members}.`, `Each BalancerMember needs its own route: ${members}.`),
+        rows,
+      );
+    }
+    const mapping = [...seen.entries()].map(([b, r]) => `${b} → .${r}`).join(", ");
+    const missing = ctx.spec.backends.filter((b) => !seen.has(b.name)).map((b) => b.name);
+    return pass(
+      text(
+        `${name} correcta (${mapping})${missing.length ? `; no se vio ${missing.join(", ")}` : ""}.`,
+        `${name} is right (${mapping})${missing.length ? `; ${missing.join(", ")} not seen` : ""}.`,
+      ),
+      rows,
+    );
+  },
+});

@@ -1,0 +1,116 @@
+import { defineCheck, fail, inconclusive, pass, text } from "../../src/runner/check.js";
+import { findRouteCookie } from "../../src/runner/cookies.js";
+import { countLabels, sampleEvidence } from "../../src/runner/evidence.js";
+import type { Evidence } from "../../src/runner/types.js";
+
+/**
+ * Requests that carry the cookie, per client. Without stickiness byrequests would send each to
+ * the largest-share member with probability ≤ 3/4 (3:1): 25 requests all on one server then
+ * happen by chance with probability ≤ 0.75^25 ≈ 7.5e-4 < 0.001 (β). A sticky lab never
+ * moves its client, so α = 0 apart from network errors.
+ */
+const STICKY_REQUESTS = 25;
+
+export default defineCheck({
+  id: "proxy.sticky",
+  part: "proxy",
+  title: text("Sesiones persistentes con la cookie", "Sticky sessions with the cookie"),
+  points: 2,
+  needs: ["http"],
+  dependsOn: ["net.vip-http"],
+  usesVip: true,
+  async run(ctx) {
+    const name = ctx.spec.expect.cookieName;
+    const evidence: Evidence[] = [];
+
+    // 1. A browser keeps its cookie: every request reaches the server of its first answer.
+    const browser = ctx.http.client("browser");
+    const s = await ctx.http.sample({ mode: "keep-alive", maxRequests: STICKY_REQUESTS, client: browser, label: "sticky" });
+    const first = s.records.find((r) => r.backend);
+    const cookie = await browser.getCookie(ctx.http.target, name);
+    const counts = countLabels(s.records);
+    evidence.push(sampleEvidence("with-cookie", "keep-alive", s.records, { cookie: cookie ?? null, trace: cookieTrace(s.records) }));
+    if (!cookie) {
+      return fail(
+        text(`El servidor no pone la cookie ${name}: sin ella no hay persistencia (${fmt(counts)}).`, `The server sets no ${name} cookie: without it there is no stickiness (${fmt(counts)}).`),
+        text(
+          `Añada Header add Set-Cookie "${name}=.%{BALANCER_WORKER_ROUTE}e; path=/" env=BALANCER_ROUTE_CHANGED y stickysession=${name} en ProxyPass.`,
+          `Add Header add Set-Cookie "${name}=.%{BALANCER_WORKER_ROUTE}e; path=/" env=BALANCER_ROUTE_CHANGED and stickysession=${name} to ProxyPass.`,
+        ),
+        evidence,
+      );
+    }
+    const valid = s.records.filter((r) => r.backend);
+    const stuck = first && valid.every((r) => r.backend === first.backend);
+    if (valid.length < STICKY_REQUESTS * 0.8) {
+      return inconclusive(
+        text(`Demasiados errores con la cookie (${fmt(counts)}).`, `Too many errors with the cookie (${fmt(counts)}).`),
+        text("Compruebe que la VIP responde de forma estable y repita.", "Check the VIP answers steadily and run again."),
+        evidence,
+      );
+    }
+    if (!stuck) {
+      return fail(
+        text(
+          `Con la cookie ${name}=${cookie} las peticiones siguen repartiéndose (${fmt(counts)}).`,
+          `With the cookie ${name}=${cookie} requests are still spread (${fmt(counts)}).`,
+        ),
+        text(
+          `Añada stickysession=${name} a la línea ProxyPass (en la misma línea) y route=… a cada BalancerMember.`,
+          `Add stickysession=${name} to the ProxyPass line (on the same line) and route=… to each BalancerMember.`,
+        ),
+        evidence,
+      );
+    }
+
+    // 2. A cookie for another route moves the client there (the route decides, not chance).
+    const other = ctx.spec.backends.find((b) => b.name !== first!.backend);
+    if (other) {
+      const moved = ctx.http.client("forged");
+      await moved.forgeCookie(ctx.http.target, name, `.${other.route}`);
+      const f = await ctx.http.sample({ mode: "keep-alive", maxRequests: 10, client: moved, label: "forged cookie" });
+      const fv = f.records.filter((r) => r.backend);
+      evidence.push(sampleEvidence(`forged .${other.route}`, "keep-alive", f.records, { forged: `${name}=.${other.route}` }));
+      if (fv.length === 0 || !fv.every((r) => r.backend === other.name)) {
+        return fail(
+          text(
+            `Con ${name}=.${other.route} se esperaba ${other.name} en todas las peticiones; se obtuvo ${fmt(countLabels(f.records))}.`,
+            `With ${name}=.${other.route} every request should reach ${other.name}; got ${fmt(countLabels(f.records))}.`,
+          ),
+          text(
+            `Revise route=${other.route} en el BalancerMember de ${other.name} (${other.address}) y stickysession=${name}.`,
+            `Check route=${other.route} on ${other.name}'s BalancerMember (${other.address}) and stickysession=${name}.`,
+          ),
+          evidence,
+        );
+      }
+    }
+
+    // 3. Cookieless browsers are still balanced.
+    const fresh = await ctx.http.sample({ mode: "keep-alive", maxRequests: 12, label: "cookieless" });
+    const freshSeen = new Set(fresh.records.map((r) => r.backend).filter(Boolean));
+    evidence.push(sampleEvidence("cookieless", "keep-alive", fresh.records));
+    if (freshSeen.size < Math.min(2, ctx.spec.backends.length)) {
+      return fail(
+        text(`Los clientes sin cookie ya no se reparten (${fmt(countLabels(fresh.records))}).`, `Cookieless clients are no longer balanced (${fmt(countLabels(fresh.records))}).`),
+        text("Mantenga lbmethod=byrequests y ambos BalancerMember activos.", "Keep lbmethod=byrequests and both BalancerMembers active."),
+        evidence,
+      );
+    }
+    return pass(
+      text(
+        `Con ${name}=${cookie} las ${valid.length} peticiones van a ${first!.backend}; una cookie de otra ruta cambia de servidor; sin cookie se reparte.`,
+        `With ${name}=${cookie} all ${valid.length} requests reach ${first!.backend}; a cookie for another route moves the client; without a cookie requests are balanced.`,
+      ),
+      evidence,
+    );
+  },
+});
+
+function fmt(counts: Record<string, number>): string {
+  return Object.entries(counts).map(([k, v]) => `${k}: ${v}`).join(", ");
+}
+
+function cookieTrace(records: readonly { seq: number; label: string; setCookie: string[]; cookieSent?: string }[]) {
+  return records.slice(0, 30).map((r) => ({ seq: r.seq, label: r.label, sent: r.cookieSent ?? null, set: r.setCookie }));
+}

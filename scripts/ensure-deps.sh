@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Installs what hagrade's tests, demo and reference labs need, only when missing:
+# npm packages (npm ci) and Debian packages (apt-get). Idempotent and quiet when all is there.
+# Usage: scripts/ensure-deps.sh [--npm] [--netns] [--vm] [--report]   (no flag = all)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_npm=0 want_netns=0 want_vm=0 want_report=0
+if [ $# -eq 0 ]; then want_npm=1 want_netns=1 want_vm=1 want_report=1; fi
+for a in "$@"; do
+  case "$a" in
+    --npm) want_npm=1 ;; --netns) want_netns=1 ;; --vm) want_vm=1 ;; --report) want_report=1 ;;
+    *) echo "ensure-deps: unknown flag $a" >&2; exit 2 ;;
+  esac
+done
+
+say() { printf 'ensure-deps: %s\n' "$*" >&2; }
+
+apt_updated=0
+apt_install() {
+  # $@: Debian package names
+  if [ "$(id -u)" != 0 ]; then
+    say "missing Debian packages ($*) and not root: run 'sudo apt-get install $*' first"; exit 1
+  fi
+  if [ $apt_updated = 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2; apt_updated=1
+  fi
+  say "installing Debian packages: $*"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2
+}
+
+# need CMD PACKAGE: the package that provides CMD when CMD is missing
+missing=()
+need() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || missing+=("$2"); }
+
+if [ $want_netns = 1 ] || [ $want_vm = 1 ]; then
+  need ip iproute2; need nft nftables; need apache2 apache2; need sshd openssh-server
+  need ssh openssh-client; need ssh-keygen openssh-client; need keepalived keepalived
+  need tini tini; need pgrep procps; need killall psmisc; need unshare util-linux; need curl curl
+fi
+if [ $want_report = 1 ]; then
+  need xmllint libxml2-utils
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  # shellcheck disable=SC2207
+  uniq=($(printf '%s\n' "${missing[@]}" | sort -u))
+  apt_install "${uniq[@]}"
+fi
+
+if [ $want_vm = 1 ] && [ -f fixtures/vm/deps.sh ]; then
+  bash fixtures/vm/deps.sh
+fi
+
+if [ $want_npm = 1 ]; then
+  # npm ci when node_modules is missing or older than the lockfile.
+  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    say "installing npm packages (npm ci)"
+    npm ci --no-audit --no-fund >&2
+  fi
+fi

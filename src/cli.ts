@@ -1,0 +1,175 @@
+import { existsSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { formatProblems, loadSpec } from "./config/load.js";
+import { starterSpec } from "./config/init.js";
+import { consoleReporter } from "./report/console.js";
+import { jsonReporter } from "./report/json.js";
+import type { Reporter } from "./report/reporter.js";
+import { safeForTerminal } from "./report/terminal.js";
+import { gradeLab } from "./runner/grade.js";
+import type { Lang, PartOption, RunResult } from "./runner/types.js";
+import { VERSION } from "./version.js";
+
+/** Exit codes: a contract for CI jobs and batch scripts. */
+export const EXIT = { ok: 0, studentFault: 1, badInput: 2, infrastructure: 3 } as const;
+
+class UsageError extends Error {}
+
+const HELP = `hagrade ${VERSION} — grades the "web service in high availability" lab
+
+Usage:
+  hagrade run --spec lab.yaml [options]   grade a lab
+  hagrade init [--lang es|en] [--out lab.yaml]   write a commented starter spec
+  hagrade restore [--journal FILE] [--spec lab.yaml]   undo what a killed run left changed
+  hagrade --help | --version
+
+Options of run:
+  --spec FILE            the lab spec (YAML or JSON)                       (required)
+  --part auto|lvs|proxy  part to grade (default: the spec's, else auto-detect)
+  --lang es|en           language of messages (default: the spec's, else es)
+  --only ID,ID           grade only these checks
+  --disruptive           also run checks that stop a web server (always restored)
+  --long                 also run checks that wait out long timeouts
+  --json FILE            write the JSON result here
+  --out DIR              report folder (default: reports/<lab>)
+  --reporter LIST        console,json (default: both)
+  --min-score N          exit 0 only when the score is at least N (default: all points)
+  --accept-new-host-keys trust unknown SSH host keys on first use and remember them
+  --interactive          guide you through steps hagrade cannot do by SSH
+
+Exit codes: 0 graded and score >= min-score, 1 the lab has faults, 2 bad input,
+3 the grader could not reach what it must (infrastructure error).
+`;
+
+function parse<const T extends NonNullable<ParseArgsConfig["options"]>>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, options, allowPositionals: false, strict: true as const });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+function pickLang(value: unknown, fallback: Lang): Lang {
+  if (value === undefined) return fallback;
+  if (value === "es" || value === "en") return value;
+  throw new UsageError(`--lang must be es or en (got "${String(value)}")`);
+}
+
+async function cmdRun(args: string[]): Promise<number> {
+  const { values } = parse(args, {
+    spec: { type: "string" },
+    part: { type: "string" },
+    lang: { type: "string" },
+    only: { type: "string" },
+    disruptive: { type: "boolean", default: false },
+    long: { type: "boolean", default: false },
+    json: { type: "string" },
+    out: { type: "string" },
+    reporter: { type: "string" },
+    "min-score": { type: "string" },
+    "accept-new-host-keys": { type: "boolean", default: false },
+    interactive: { type: "boolean", default: false },
+  });
+  if (!values.spec) throw new UsageError("--spec FILE is required (write one with `hagrade init`)");
+  const part = values.part as string | undefined;
+  if (part !== undefined && !["auto", "lvs", "proxy"].includes(part)) {
+    throw new UsageError(`--part must be auto, lvs or proxy (got "${part}")`);
+  }
+  let minScore: number | undefined;
+  if (values["min-score"] !== undefined) {
+    minScore = Number(values["min-score"]);
+    if (!Number.isFinite(minScore) || minScore < 0) throw new UsageError(`--min-score must be a number ≥ 0 (got "${String(values["min-score"])}")`);
+  }
+  const specPath = resolve(String(values.spec));
+  const loaded = await loadSpec(specPath);
+  const langGuess = pickLang(values.lang, "es");
+  if (!loaded.ok) {
+    process.stderr.write(formatProblems(loaded.problems, langGuess) + "\n");
+    return EXIT.badInput;
+  }
+  const spec = loaded.spec;
+  const lang = pickLang(values.lang, spec.lang);
+  for (const w of loaded.warnings) process.stderr.write(`${safeForTerminal(typeof w === "string" ? w : JSON.stringify(w))}\n`);
+
+  const wanted = new Set(String(values.reporter ?? "console,json").split(",").map((s) => s.trim()).filter(Boolean));
+  for (const r of wanted) if (!["console", "json"].includes(r)) throw new UsageError(`--reporter: unknown reporter "${r}" (known: console, json)`);
+  const outDir = resolve(String(values.out ?? join("reports", spec.lab)));
+  const reporters: Reporter[] = [];
+  if (wanted.has("console")) reporters.push(consoleReporter(lang));
+  const jsonPath = values.json ? resolve(String(values.json)) : wanted.has("json") ? join(outDir, "result.json") : undefined;
+  if (jsonPath) reporters.push(jsonReporter(jsonPath));
+
+  const result = await gradeLab(spec, {
+    lang,
+    disruptive: Boolean(values.disruptive),
+    long: Boolean(values.long),
+    interactive: Boolean(values.interactive),
+    acceptNewHostKeys: Boolean(values["accept-new-host-keys"]),
+    journalDir: resolve("reports", ".journal"),
+    specPath,
+    ...(part ? { part: part as PartOption } : {}),
+    ...(values.only ? { only: String(values.only).split(",").map((s) => s.trim()).filter(Boolean) } : {}),
+    reporters,
+  });
+  for (const r of reporters) {
+    const written = await r.onEnd?.(result);
+    if (written && written.length) process.stdout.write(`${lang === "es" ? "Escrito" : "Written"}: ${written.join(", ")}\n`);
+  }
+  return exitCodeFor(result, minScore ?? spec.rubric.minScore ?? result.maxScore);
+}
+
+export function exitCodeFor(result: RunResult, minScore: number): number {
+  if (result.counts.error > 0) return EXIT.infrastructure;
+  return result.score + 1e-9 >= minScore ? EXIT.ok : EXIT.studentFault;
+}
+
+async function cmdInit(args: string[]): Promise<number> {
+  const { values } = parse(args, { lang: { type: "string" }, out: { type: "string" }, force: { type: "boolean", default: false } });
+  const lang = pickLang(values.lang, "es");
+  const text = starterSpec(lang);
+  if (!values.out) {
+    process.stdout.write(text);
+    return EXIT.ok;
+  }
+  const out = resolve(String(values.out));
+  if (existsSync(out) && !values.force) throw new UsageError(`${out} already exists (use --force to overwrite)`);
+  await writeFile(out, text, "utf8");
+  process.stdout.write(`${out}\n`);
+  return EXIT.ok;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case undefined:
+      case "-h":
+      case "--help":
+      case "help":
+        process.stdout.write(HELP);
+        return command === undefined ? EXIT.badInput : EXIT.ok;
+      case "-v":
+      case "--version":
+        process.stdout.write(`${VERSION}\n`);
+        return EXIT.ok;
+      case "run":
+        return await cmdRun(rest);
+      case "init":
+        return await cmdInit(rest);
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`hagrade: ${safeForTerminal(error.message)}\nRun \`hagrade --help\` for usage.\n`);
+      return EXIT.badInput;
+    }
+    // The last line of defence: never a stack trace, but enough to report the bug.
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`hagrade: internal error: ${safeForTerminal(message)}\n`);
+    if (process.env.HAGRADE_DEBUG) process.stderr.write(`${(error as Error).stack ?? ""}\n`);
+    return EXIT.infrastructure;
+  }
+}

@@ -1,0 +1,31 @@
+import type { CheckContext } from "./context.js";
+import type { CheckDefinition, Evidence, Text, Verdict } from "./types.js";
+
+export type Check = CheckDefinition<CheckContext>;
+
+/** Declares a rubric check (keeps its literal types and documents the contract at the call site). */
+export function defineCheck(check: Check): Check {
+  return check;
+}
+
+export const text = (es: string, en: string): Text => ({ es, en });
+
+export function pass(message: Text, evidence: Evidence[] = [], extra: Partial<Verdict> = {}): Verdict {
+  return { outcome: "pass", message, evidence, ...extra };
+}
+
+export function fail(message: Text, fix: Text, evidence: Evidence[] = [], extra: Partial<Verdict> = {}): Verdict {
+  return { outcome: "fail", message, fix, evidence, ...extra };
+}
+
+export function inconclusive(message: Text, fix: Text, evidence: Evidence[] = []): Verdict {
+  return { outcome: "inconclusive", message, fix, evidence };
+}
+
+export function graderError(message: Text, fix: Text, evidence: Evidence[] = []): Verdict {
+  return { outcome: "error", message, fix, evidence };
+}
+
+export function skipped(message: Text, evidence: Evidence[] = []): Verdict {
+  return { outcome: "skipped", message, evidence };
+}

@@ -1,0 +1,122 @@
+import type { LabSpec } from "../config/schema.js";
+import {
+  createIdentifier,
+  createProbeClient,
+  fetchOnce,
+  sample,
+  type FetchOptions,
+  type FetchResult,
+  type Identify,
+  type ProbeClient,
+  type ProbeTarget,
+  type RequestRecord,
+  type SampleOptions,
+  type SampleResult,
+} from "../probe/index.js";
+import type { Lang, Part } from "./types.js";
+
+export interface RunOptions {
+  lang: Lang;
+  /** Run checks that change the lab (stop a web server, change a page): teacher and CI. */
+  disruptive: boolean;
+  /** Run the checks that really wait out long timeouts (20 minutes of persistence). */
+  long: boolean;
+  /** Guide a person through steps hagrade cannot do itself (no SSH to a web server). */
+  interactive: boolean;
+  acceptNewHostKeys: boolean;
+  /** Folder of restore journals. */
+  journalDir: string;
+  /** Path of the spec file, recorded in journals so `hagrade restore` can reconnect. */
+  specPath?: string;
+}
+
+/** Counters of what the grader sent: it grades, it does not load-test. */
+export class Traffic {
+  httpRequests = 0;
+  sshCommands = 0;
+}
+
+/** HTTP helpers bound to the lab's VIP, its identity pattern, timeouts and rate bound. */
+export class VipHttp {
+  readonly target: ProbeTarget;
+  readonly identify: Identify;
+
+  constructor(
+    private readonly spec: LabSpec,
+    private readonly traffic: Traffic,
+    private readonly signal: AbortSignal,
+    private readonly onProgress: (text: string) => void,
+  ) {
+    this.target = {
+      address: spec.vip.address,
+      port: spec.vip.port,
+      path: spec.vip.path,
+      ...(spec.vip.host ? { host: spec.vip.host } : {}),
+    };
+    this.identify = identifierFor(spec);
+  }
+
+  private get timeouts() {
+    return { connectMs: this.spec.timeouts.connect, headersMs: this.spec.timeouts.request, bodyMs: this.spec.timeouts.request };
+  }
+
+  /** One request, retried on transient network faults (never used for statistics). */
+  async get(options: Omit<FetchOptions, "identify" | "timeouts"> = {}): Promise<FetchResult> {
+    const result = await fetchOnce(this.target, { identify: this.identify, timeouts: this.timeouts, signal: this.signal, ...options });
+    this.traffic.httpRequests += result.attempts ?? 1;
+    return result;
+  }
+
+  /**
+   * A statistical sample: never retried (a retry would bias it); errors are their own label.
+   * `label` names the sample in the progress line ("keep-alive", "client 3").
+   */
+  async sample(options: Omit<SampleOptions, "identify" | "timeouts" | "ratePerSecond"> & { label?: string }): Promise<SampleResult> {
+    const { label, onRecord, ...rest } = options;
+    const max = rest.maxRequests;
+    const result = await sample(this.target, {
+      identify: this.identify,
+      timeouts: this.timeouts,
+      ratePerSecond: this.spec.sampling.ratePerSecond,
+      signal: this.signal,
+      ...rest,
+      onRecord: (record: RequestRecord) => {
+        this.traffic.httpRequests++;
+        if (record.seq === 1 || record.seq % 10 === 0) this.onProgress(`${label ?? rest.mode} ${record.seq}/${max}`);
+        onRecord?.(record);
+      },
+    });
+    return result;
+  }
+
+  client(name: string, localAddress?: string): ProbeClient {
+    return createProbeClient(name, localAddress ? { localAddress } : {});
+  }
+}
+
+export function identifierFor(spec: LabSpec): Identify {
+  return createIdentifier({
+    pattern: new RegExp(spec.identity.pattern, spec.identity.flags),
+    backends: spec.backends.map((b) => ({
+      name: b.name,
+      identity: b.identity,
+      ...(b.match ? { match: new RegExp(b.match, spec.identity.flags) } : {}),
+    })),
+  });
+}
+
+export interface CheckContext {
+  spec: LabSpec;
+  lang: Lang;
+  part: Part;
+  options: RunOptions;
+  http: VipHttp;
+  signal: AbortSignal;
+  progress(text: string): void;
+  /** Shares one expensive measurement between checks that read it (e.g. one sample, two verdicts). */
+  memo<T>(key: string, compute: () => Promise<T>): Promise<T>;
+}
+
+export function backendNames(spec: LabSpec): string[] {
+  return spec.backends.map((b) => b.name);
+}

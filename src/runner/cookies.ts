@@ -1,0 +1,27 @@
+import { Cookie } from "tough-cookie";
+
+export interface RouteCookie {
+  raw: string;
+  name: string;
+  value: string;
+  /** Apache's route: the text after the first "." of the value (mod_proxy_balancer's rule). */
+  route: string | null;
+  path: string | null;
+}
+
+/** The sticky cookie among a response's Set-Cookie headers, if any. */
+export function findRouteCookie(setCookie: readonly string[], cookieName: string): RouteCookie | undefined {
+  for (const raw of setCookie) {
+    const c = Cookie.parse(raw, { loose: false });
+    if (!c || c.key !== cookieName) continue;
+    const dot = c.value.indexOf(".");
+    return {
+      raw: raw.slice(0, 300),
+      name: c.key,
+      value: c.value.slice(0, 200),
+      route: dot >= 0 ? c.value.slice(dot + 1).slice(0, 100) : null,
+      path: c.path ?? null,
+    };
+  }
+  return undefined;
+}

@@ -1,0 +1,120 @@
+import { ALL_CHECKS, checksForPart } from "../../checks/index.js";
+import type { LabSpec } from "../config/schema.js";
+import { multiplex, type Reporter } from "../report/reporter.js";
+import { VERSION } from "../version.js";
+import type { Check } from "./check.js";
+import { Traffic, VipHttp, type CheckContext, type RunOptions } from "./context.js";
+import { detectPart } from "./detect.js";
+import { runChecks, summarize } from "./runner.js";
+import type { CheckDefinition, Part, PartOption, RunResult, Text } from "./types.js";
+
+export interface GradeOptions extends RunOptions {
+  /** Part from the command line; overrides the spec's. */
+  part?: PartOption;
+  /** Only these check ids (and nothing else). */
+  only?: string[];
+  reporters?: Reporter[];
+}
+
+/** Grades one lab: decides the part, runs its checks, and hands the result to the reporters. */
+export async function gradeLab(spec: LabSpec, options: GradeOptions): Promise<RunResult> {
+  const started = new Date();
+  const events = multiplex(options.reporters ?? []);
+  const traffic = new Traffic();
+  const notes: Text[] = [];
+  const runController = new AbortController();
+  const memo = new Map<string, Promise<unknown>>();
+
+  const requested: PartOption = options.part ?? spec.part;
+  let part: Part;
+  let partSource: RunResult["partSource"] = options.part ? "cli" : "spec";
+  if (requested === "auto") {
+    const http = new VipHttp(spec, traffic, runController.signal, () => {});
+    const detection = await detectPart(http, spec.expect.cookieName);
+    notes.push(detection.reason);
+    part = detection.part ?? "proxy";
+    partSource = "detected";
+    if (!detection.part) {
+      notes.push({
+        es: "Se evalúa la parte 2 (proxy). Use --part lvs o --part proxy para elegirla.",
+        en: "Grading part 2 (proxy). Use --part lvs or --part proxy to choose.",
+      });
+    }
+  } else {
+    part = requested;
+  }
+
+  let checks: Check[] = checksForPart(part);
+  if (options.only?.length) {
+    const wanted = new Set(options.only);
+    checks = ALL_CHECKS.filter((c) => wanted.has(c.id));
+  }
+
+  events.onBegin({
+    lab: spec.lab,
+    part,
+    lang: options.lang,
+    checks: checks.map((c) => ({ id: c.id, title: c.title })),
+    startedAt: started.toISOString(),
+  });
+
+  const makeCtx = (check: CheckDefinition<CheckContext>, signal: AbortSignal): CheckContext => {
+    const progress = (t: string) => events.onCheckProgress(check.id, t);
+    return {
+      spec,
+      lang: options.lang,
+      part,
+      options,
+      http: new VipHttp(spec, traffic, signal, progress),
+      signal,
+      progress,
+      memo: <T>(key: string, compute: () => Promise<T>) => {
+        if (!memo.has(key)) memo.set(key, compute());
+        return memo.get(key) as Promise<T>;
+      },
+    };
+  };
+
+  const results = await runChecks(checks, makeCtx, {
+    points: spec.rubric.points,
+    defaultTimeoutMs: 120_000,
+    unavailable: (check) => unavailableReason(check, spec, options),
+    events: { onCheckBegin: events.onCheckBegin, onCheckProgress: events.onCheckProgress, onCheckEnd: events.onCheckEnd },
+  });
+
+  const { score, maxScore, counts } = summarize(results);
+  const result: RunResult = {
+    schemaVersion: 1,
+    tool: { name: "hagrade", version: VERSION },
+    lab: spec.lab,
+    ...(spec.student ? { student: spec.student } : {}),
+    part,
+    partSource,
+    lang: options.lang,
+    startedAt: started.toISOString(),
+    durationMs: Date.now() - started.getTime(),
+    score,
+    maxScore,
+    counts,
+    traffic: { httpRequests: traffic.httpRequests, sshCommands: traffic.sshCommands },
+    notes,
+    checks: results,
+  };
+  return result;
+}
+
+function unavailableReason(check: CheckDefinition<never>, spec: LabSpec, options: RunOptions): Text | undefined {
+  if (check.needs.includes("disruptive") && !options.disruptive) {
+    return {
+      es: "Comprobación disruptiva (para un servidor web): se ejecuta solo con --disruptive.",
+      en: "Disruptive check (it stops a web server): it runs only with --disruptive.",
+    };
+  }
+  if (check.needs.includes("ssh") && !spec.balancer.ssh) {
+    return {
+      es: "Necesita SSH y el fichero del laboratorio no tiene balancer.ssh.",
+      en: "Needs SSH and the lab spec has no balancer.ssh.",
+    };
+  }
+  return undefined;
+}

@@ -1,0 +1,204 @@
+import type { CheckDefinition, CheckResult, Evidence, Outcome, Part, Text, Verdict } from "./types.js";
+import { Mutex } from "./lock.js";
+
+/** Events the runner emits; reporters subscribe to the ones they need (Playwright's reporter model). */
+export interface RunEvents {
+  onCheckBegin?(check: CheckDefinition<never>): void;
+  onCheckProgress?(checkId: string, text: string): void;
+  onCheckEnd?(result: CheckResult): void;
+}
+
+export interface ScheduleOptions {
+  /** Points per check id from the spec's rubric (overrides the check's default). */
+  points?: Record<string, number>;
+  /** Why a check cannot run at all (no SSH in the spec, --disruptive not given…), by id. */
+  unavailable?: (check: CheckDefinition<never>) => Text | undefined;
+  /** Default per-check deadline when the check declares none. */
+  defaultTimeoutMs?: number;
+  events?: RunEvents;
+}
+
+const PASSING: Outcome[] = ["pass"];
+
+/**
+ * Runs checks in dependency order.
+ * - A check whose dependency did not pass is skipped with the dependency's reason.
+ * - Checks that sample the VIP hold one lock (interleaved traffic shifts round-robin counters).
+ * - Disruptive checks run alone, after every other check, so they never disturb a sample.
+ * - Other checks (SSH inspections) run concurrently with the sampling.
+ */
+export async function runChecks<Ctx>(
+  checks: CheckDefinition<Ctx>[],
+  makeCtx: (check: CheckDefinition<Ctx>, signal: AbortSignal) => Ctx,
+  options: ScheduleOptions = {},
+): Promise<CheckResult[]> {
+  const results = new Map<string, CheckResult>();
+  const done = new Map<string, Promise<CheckResult>>();
+  const vipLock = new Mutex();
+  const byId = new Map(checks.map((c) => [c.id, c]));
+
+  const runOne = async (check: CheckDefinition<Ctx>): Promise<CheckResult> => {
+    const deps = (check.dependsOn ?? []).filter((id) => byId.has(id));
+    const depResults = await Promise.all(deps.map((id) => done.get(id)!));
+    const startedAt = new Date();
+    const maxPoints = options.points?.[check.id] ?? check.points;
+    const finish = (verdict: Verdict): CheckResult => {
+      const credit = verdict.credit ?? (verdict.outcome === "pass" ? 1 : 0);
+      const result: CheckResult = {
+        id: check.id,
+        part: check.part,
+        title: check.title,
+        outcome: verdict.outcome,
+        points: round2(maxPoints * Math.min(1, Math.max(0, credit))),
+        maxPoints,
+        message: verdict.message,
+        ...(verdict.fix ? { fix: verdict.fix } : {}),
+        evidence: verdict.evidence,
+        startedAt: startedAt.toISOString(),
+        durationMs: Date.now() - startedAt.getTime(),
+      };
+      results.set(check.id, result);
+      options.events?.onCheckEnd?.(result);
+      return result;
+    };
+
+    const failedDep = depResults.find((r) => !PASSING.includes(r.outcome));
+    if (failedDep) {
+      return finish({
+        outcome: "skipped",
+        message: {
+          es: `No se evalúa: depende de ${failedDep.id} (${outcomeWord(failedDep.outcome, "es")}).`,
+          en: `Not graded: depends on ${failedDep.id} (${outcomeWord(failedDep.outcome, "en")}).`,
+        },
+        evidence: [{ kind: "dependency", dependsOn: failedDep.id, outcome: failedDep.outcome }],
+      });
+    }
+    const reason = options.unavailable?.(check as CheckDefinition<never>);
+    if (reason) return finish({ outcome: "skipped", message: reason, evidence: [] });
+
+    options.events?.onCheckBegin?.(check as CheckDefinition<never>);
+    const execute = () => runWithDeadline(check, makeCtx, check.timeoutMs ?? options.defaultTimeoutMs ?? 120_000);
+    const verdict = check.usesVip ? await vipLock.run(execute) : await execute();
+    return finish(verdict);
+  };
+
+  const ordered = topoSort(checks);
+  const normal = ordered.filter((c) => !c.needs.includes("disruptive"));
+  const disruptive = ordered.filter((c) => c.needs.includes("disruptive"));
+  for (const check of normal) done.set(check.id, runOne(check));
+  await Promise.all(normal.map((c) => done.get(c.id)));
+  // Disruptive checks change the lab: one at a time, with nothing else sampling.
+  for (const check of disruptive) {
+    const p = runOne(check);
+    done.set(check.id, p);
+    await p;
+  }
+  return ordered.map((c) => results.get(c.id)!);
+}
+
+async function runWithDeadline<Ctx>(
+  check: CheckDefinition<Ctx>,
+  makeCtx: (check: CheckDefinition<Ctx>, signal: AbortSignal) => Ctx,
+  timeoutMs: number,
+): Promise<Verdict> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<Verdict>((resolve) => {
+    timer = setTimeout(() => {
+      controller.abort(new Error("check deadline"));
+      resolve({
+        outcome: "inconclusive",
+        message: {
+          es: `La comprobación no terminó en ${Math.round(timeoutMs / 1000)} s.`,
+          en: `The check did not finish within ${Math.round(timeoutMs / 1000)} s.`,
+        },
+        fix: {
+          es: "Revise que la VIP y los servidores respondan; puede ampliar el plazo en timeouts del fichero de laboratorio.",
+          en: "Check that the VIP and the servers answer; the deadline can be raised under timeouts in the lab spec.",
+        },
+        evidence: [{ kind: "deadline", timeoutMs }],
+      });
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([
+      Promise.resolve().then(() => check.run(makeCtx(check, controller.signal))),
+      deadline,
+    ]);
+  } catch (error) {
+    return errorVerdict(error);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * An exception escaping a check is the grader's trouble, not the student's: it becomes `error`.
+ * Typed errors that carry bilingual text (SSH, probe) keep it; anything else is summarised
+ * without a stack trace.
+ */
+export function errorVerdict(error: unknown): Verdict {
+  const e = error as { message?: unknown; fix?: unknown; kind?: unknown; outcome?: unknown };
+  const text = isText(e?.message) ? e.message : undefined;
+  const raw = error instanceof Error ? error.message : String(error);
+  const outcome: Outcome = e?.outcome === "skipped" || e?.outcome === "inconclusive" ? e.outcome : "error";
+  return {
+    outcome,
+    message: text ?? { es: `Error del evaluador: ${raw}`, en: `Grader error: ${raw}` },
+    ...(isText(e?.fix) ? { fix: e.fix } : {}),
+    evidence: [{ kind: "exception", errorKind: typeof e?.kind === "string" ? e.kind : "unexpected", message: raw } satisfies Evidence],
+  };
+}
+
+function isText(v: unknown): v is Text {
+  return typeof v === "object" && v !== null && typeof (v as Text).es === "string" && typeof (v as Text).en === "string";
+}
+
+function topoSort<Ctx>(checks: CheckDefinition<Ctx>[]): CheckDefinition<Ctx>[] {
+  const byId = new Map(checks.map((c) => [c.id, c]));
+  const out: CheckDefinition<Ctx>[] = [];
+  const state = new Map<string, "visiting" | "done">();
+  const visit = (c: CheckDefinition<Ctx>) => {
+    const s = state.get(c.id);
+    if (s === "done") return;
+    if (s === "visiting") throw new Error(`dependency cycle at ${c.id}`);
+    state.set(c.id, "visiting");
+    for (const d of c.dependsOn ?? []) {
+      const dep = byId.get(d);
+      if (dep) visit(dep);
+    }
+    state.set(c.id, "done");
+    out.push(c);
+  };
+  checks.forEach(visit);
+  return out;
+}
+
+export function outcomeWord(outcome: Outcome, lang: "es" | "en"): string {
+  const words: Record<Outcome, Text> = {
+    pass: { es: "superada", en: "passed" },
+    fail: { es: "fallida", en: "failed" },
+    inconclusive: { es: "no concluyente", en: "inconclusive" },
+    error: { es: "error del evaluador", en: "grader error" },
+    skipped: { es: "omitida", en: "skipped" },
+  };
+  return words[outcome][lang];
+}
+
+export function summarize(results: CheckResult[]): { score: number; maxScore: number; counts: Record<Outcome, number> } {
+  const counts: Record<Outcome, number> = { pass: 0, fail: 0, inconclusive: 0, error: 0, skipped: 0 };
+  let score = 0;
+  let maxScore = 0;
+  for (const r of results) {
+    counts[r.outcome]++;
+    score += r.points;
+    maxScore += r.maxPoints;
+  }
+  return { score: round2(score), maxScore: round2(maxScore), counts };
+}
+
+export type { Part };
+
+function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}

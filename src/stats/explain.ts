@@ -1,0 +1,153 @@
+/**
+ * The sentences a student reads next to a ratio verdict: what was seen, what was expected,
+ * and how sure the grader is. Facts only; the check adds which config line to change, since
+ * only it knows whether the lab is at LVS weights or Apache loadfactors.
+ */
+
+import type { Text } from "../runner/types.js";
+
+export interface ExplainFacts {
+  labels: string[];
+  counts: number[];
+  otherCounts: Record<string, number>;
+  n: number;
+  nValid: number;
+  observedRatio: string;
+  expectedRatio: string;
+}
+
+function decimal(value: number, lang: "es" | "en", digits = 3): string {
+  const text = Number(value.toPrecision(digits)).toString();
+  return lang === "es" ? text.replace(".", ",") : text;
+}
+
+function countsText(facts: ExplainFacts): string {
+  return facts.labels.map((label, i) => `${label}=${facts.counts[i] ?? 0}`).join(", ");
+}
+
+function othersText(others: Record<string, number>): string {
+  return Object.entries(others)
+    .map(([label, count]) => `${label}=${count}`)
+    .join(", ");
+}
+
+function seen(facts: ExplainFacts): Text {
+  const total = facts.nValid === facts.n ? "" : ` / ${facts.n}`;
+  return {
+    es: `observado ${facts.observedRatio} (${countsText(facts)}) en ${facts.nValid}${total} peticiones, esperado ${facts.expectedRatio}`,
+    en: `observed ${facts.observedRatio} (${countsText(facts)}) in ${facts.nValid}${total} requests, expected ${facts.expectedRatio}`,
+  };
+}
+
+function othersNote(facts: ExplainFacts): Text {
+  const other = facts.n - facts.nValid;
+  if (other === 0) return { es: "", en: "" };
+  const list = othersText(facts.otherCounts);
+  return {
+    es: ` ${other} peticiones fallaron o mostraron una página desconocida (${list}) y no cuentan en el reparto.`,
+    en: ` ${other} requests failed or showed an unknown page (${list}) and are not counted in the shares.`,
+  };
+}
+
+function join(...parts: Text[]): Text {
+  return { es: parts.map((p) => p.es).join(""), en: parts.map((p) => p.en).join("") };
+}
+
+export function explainCycle(facts: ExplainFacts, cycle: readonly string[], repetitions: number, proportional: boolean, otherInCycle: boolean): Text {
+  const cycleText = cycle.join(",");
+  const head = seen(facts);
+  const body: Text = {
+    es: `: ciclo exacto de ${cycle.length} peticiones (${cycleText}) repetido ${repetitions} veces, como hace un planificador determinista`,
+    en: `: an exact cycle of ${cycle.length} requests (${cycleText}) repeated ${repetitions} times, as a deterministic scheduler gives`,
+  };
+  let verdict: Text;
+  if (proportional) verdict = { es: "; el reparto es el esperado.", en: "; the shares are the expected ones." };
+  else if (otherInCycle) verdict = { es: "; en cada ciclo hay peticiones que fallan o van a una página desconocida.", en: "; every cycle holds requests that fail or reach an unknown page." };
+  else verdict = { es: `; el ciclo reparte ${facts.observedRatio}, no ${facts.expectedRatio}.`, en: `; the cycle shares ${facts.observedRatio}, not ${facts.expectedRatio}.` };
+  return join(head, body, verdict, otherInCycle ? { es: "", en: "" } : othersNote(facts));
+}
+
+function likelihoodFactor(llr: number, lang: "es" | "en"): string {
+  const factor = Math.exp(Math.abs(llr));
+  if (factor >= 1e6) return lang === "es" ? "más de un millón de" : "more than a million";
+  return decimal(factor, lang, 2).replace(/e\+?/, "e");
+}
+
+export function explainSprtPass(facts: ExplainFacts, rejected: readonly string[], alpha: number, beta: number): Text {
+  const list = rejected.join(", ");
+  return join(
+    seen(facts),
+    {
+      es: `: coincide. Se descartan los repartos erróneos cercanos (${list}) con error ≤ ${decimal(beta, "es")} (α = ${decimal(alpha, "es")}).`,
+      en: `: consistent. The nearby wrong ratios (${list}) are ruled out with error ≤ ${decimal(beta, "en")} (α = ${decimal(alpha, "en")}).`,
+    },
+    othersNote(facts),
+  );
+}
+
+/** A wrong configuration in words: "2:1", or "only 1 answers (1:0)". */
+export function alternativeText(name: string, kind: string, labels: readonly string[], weights: readonly number[]): Text {
+  if (kind === "only") {
+    const label = labels[weights.findIndex((w) => w > 0)] ?? "?";
+    return { es: `solo responde ${label} (${name})`, en: `only ${label} answers (${name})` };
+  }
+  if (kind === "without") {
+    const missing = labels.filter((_, i) => (weights[i] ?? 0) === 0).join(", ");
+    return { es: `${missing} no recibe peticiones (${name})`, en: `${missing} gets no requests (${name})` };
+  }
+  return { es: name, en: name };
+}
+
+export function explainSprtFail(facts: ExplainFacts, alternative: Text, llr: number | null, alpha: number): Text {
+  const strength =
+    llr === null
+      ? { es: "", en: "" }
+      : {
+          es: ` (${likelihoodFactor(llr, "es")} veces más probable que ${facts.expectedRatio}; error ≤ ${decimal(alpha, "es")})`,
+          en: ` (${likelihoodFactor(llr, "en")} times more likely than ${facts.expectedRatio}; error ≤ ${decimal(alpha, "en")})`,
+        };
+  return join(
+    seen(facts),
+    { es: `: el reparto corresponde a ${alternative.es}`, en: `: the shares match ${alternative.en}` },
+    strength,
+    { es: ".", en: "." },
+    othersNote(facts),
+  );
+}
+
+export function explainMaxSamples(facts: ExplainFacts, open: readonly string[], maxSamples: number, suggested: number | undefined): Text {
+  const more =
+    suggested !== undefined
+      ? { es: ` Con sampling.maxRequests = ${suggested} se decide el 95 % de las veces.`, en: ` sampling.maxRequests = ${suggested} decides 95 % of the time.` }
+      : { es: "", en: "" };
+  const head = facts.nValid === 0 ? noneReached(facts) : seen(facts);
+  return join(
+    head,
+    {
+      es: `: tras ${maxSamples} peticiones aún no se distingue ${facts.expectedRatio} de ${open.join(", ")}.`,
+      en: `: after ${maxSamples} requests ${facts.expectedRatio} cannot yet be told from ${open.join(", ")}.`,
+    },
+    more,
+    facts.nValid === 0 ? { es: "", en: "" } : othersNote(facts),
+  );
+}
+
+function noneReached(facts: ExplainFacts): Text {
+  const list = othersText(facts.otherCounts);
+  return {
+    es: `ninguna de las ${facts.n} peticiones llegó a un servidor web conocido (${list})`,
+    en: `none of the ${facts.n} requests reached a known web server (${list})`,
+  };
+}
+
+export function explainTooManyErrors(facts: ExplainFacts, maxOtherShare: number): Text {
+  const other = facts.n - facts.nValid;
+  if (facts.nValid === 0) {
+    return join(noneReached(facts), { es: "; no se puede juzgar el reparto.", en: "; the shares cannot be judged." });
+  }
+  const list = othersText(facts.otherCounts);
+  return {
+    es: `${other} de ${facts.n} peticiones fallaron o mostraron una página desconocida (${list}), más del ${decimal(maxOtherShare * 100, "es")} %; no se puede juzgar el reparto (${countsText(facts)}).`,
+    en: `${other} of ${facts.n} requests failed or showed an unknown page (${list}), over ${decimal(maxOtherShare * 100, "en")} %; the shares cannot be judged (${countsText(facts)}).`,
+  };
+}

@@ -1,0 +1,58 @@
+/**
+ * hagrade's statistics: is the balancer's distribution the expected ratio?
+ * Checks call `decideRatio` / `createRatioDecider`; the rest is exported for evidence,
+ * simulations and documentation (docs/statistics.md).
+ */
+
+export {
+  createRatioDecider,
+  decideRatio,
+  DEFAULT_MAX_SAMPLES,
+  type DeciderStep,
+  type RatioCycleEvidence,
+  type RatioDecider,
+  type RatioMethod,
+  type RatioOptions,
+  type RatioOutcome,
+  type RatioReason,
+  type RatioVerdict,
+} from "./decide.js";
+export {
+  CycleBound,
+  cycleBoundFor,
+  DEFAULT_CYCLE_DELTA,
+  findExactCycle,
+  isProportional,
+  PeriodTracker,
+  type CycleResult,
+  type ExactCycle,
+  type FindCycleOptions,
+  type NoExactCycle,
+} from "./cycle.js";
+export {
+  createSprt,
+  DEFAULT_ALPHA,
+  DEFAULT_BETA,
+  runSprt,
+  Sprt,
+  type SprtAlternativeStatus,
+  type SprtBoundaries,
+  type SprtOptions,
+  type SprtRun,
+  type SprtSnapshot,
+  type SprtState,
+} from "./sprt.js";
+export { alternativesFrom, klDivergence, plausibleAlternatives, type Alternative, type AlternativeKind } from "./alternatives.js";
+export { isAlternating, keepAliveBehaviour, type KeepAliveBehaviour } from "./keepalive.js";
+export { apacheByrequestsOrder, longestRun, lvsWrrOrder } from "./schedulers.js";
+export {
+  binomialTwoSidedPValue,
+  binomialUpperTail,
+  clopperPearsonUpper,
+  fixedSampleSize,
+  sharesPValue,
+  wilsonInterval,
+  type PValueMethod,
+} from "./distributions.js";
+export { createRandom, type Random } from "./random.js";
+export { observedRatioText, StatsInputError, toWeightTable, weightsText, type Weights, type WeightTable } from "./weights.js";
