@@ -43,7 +43,11 @@ export default defineCheck({
     }
 
     const counts = countLabels(records);
-    const list = Object.entries(counts).map(([k, v]) => `${k}: ${v}`).join(", ");
+    const order = (label: string) => (expected.includes(label) ? expected.indexOf(label) : expected.length);
+    const list = Object.entries(counts)
+      .sort(([a], [b]) => order(a) - order(b) || a.localeCompare(b))
+      .map(([k, v]) => `${k}: ${v}`)
+      .join(", ");
     const missing = expected.filter((n) => !seen.has(n));
     const foreign = Object.keys(counts).filter((l) => l.startsWith("unknown:") || l === "unidentified");
     if (missing.length === 0) {

@@ -23,7 +23,19 @@ export default defineCheck({
     const name = ctx.spec.expect.cookieName;
     const evidence: Evidence[] = [];
 
-    // 1. A browser keeps its cookie: every request reaches the server of its first answer.
+    // 1. Cookieless browsers are balanced. Sampled first: requests that carry a sticky cookie
+    // still move byrequests' counters, and a burst of them can pin the next cookieless requests.
+    const fresh = await ctx.http.sample({ mode: "keep-alive", maxRequests: 12, label: "cookieless" });
+    const freshSeen = new Set(fresh.records.map((r) => r.backend).filter(Boolean));
+    evidence.push(sampleEvidence("cookieless", "keep-alive", fresh.records));
+    if (freshSeen.size < Math.min(2, ctx.spec.backends.length)) {
+      return fail(
+        text(`Los clientes sin cookie ya no se reparten (${fmt(countLabels(fresh.records))}).`, `Cookieless clients are no longer balanced (${fmt(countLabels(fresh.records))}).`),
+        text("Mantenga lbmethod=byrequests y ambos BalancerMember activos.", "Keep lbmethod=byrequests and both BalancerMembers active."),
+        evidence,
+      );
+    }
+    // 2. A browser keeps its cookie: every request reaches the server of its first answer.
     const browser = ctx.http.client("browser");
     const s = await ctx.http.sample({ mode: "keep-alive", maxRequests: STICKY_REQUESTS, client: browser, label: "sticky" });
     const first = s.records.find((r) => r.backend);
@@ -63,7 +75,7 @@ export default defineCheck({
       );
     }
 
-    // 2. A cookie for another route moves the client there (the route decides, not chance).
+    // 3. A cookie for another route moves the client there (the route decides, not chance).
     const other = ctx.spec.backends.find((b) => b.name !== first!.backend);
     if (other) {
       const moved = ctx.http.client("forged");
@@ -86,17 +98,6 @@ export default defineCheck({
       }
     }
 
-    // 3. Cookieless browsers are still balanced.
-    const fresh = await ctx.http.sample({ mode: "keep-alive", maxRequests: 12, label: "cookieless" });
-    const freshSeen = new Set(fresh.records.map((r) => r.backend).filter(Boolean));
-    evidence.push(sampleEvidence("cookieless", "keep-alive", fresh.records));
-    if (freshSeen.size < Math.min(2, ctx.spec.backends.length)) {
-      return fail(
-        text(`Los clientes sin cookie ya no se reparten (${fmt(countLabels(fresh.records))}).`, `Cookieless clients are no longer balanced (${fmt(countLabels(fresh.records))}).`),
-        text("Mantenga lbmethod=byrequests y ambos BalancerMember activos.", "Keep lbmethod=byrequests and both BalancerMembers active."),
-        evidence,
-      );
-    }
     return pass(
       text(
         `Con ${name}=${cookie} las ${valid.length} peticiones van a ${first!.backend}; una cookie de otra ruta cambia de servidor; sin cookie se reparte.`,

@@ -15,6 +15,8 @@ export interface InspectProblem {
   file?: string;
   /** 1-based line number in `file` (or in the parsed text when there is no file). */
   line?: number;
+  /** Last line of the block the problem is about, when it spans several lines. */
+  endLine?: number;
   /** The offending line as written. */
   text?: string;
 }

@@ -430,7 +430,10 @@ class ModelBuilder {
   readonly problems: InspectProblem[] = [];
 
   problem(code: string, severity: "error" | "warning", node: KeepalivedNode, message: string): void {
-    this.problems.push({ code, severity, message, file: node.file, line: node.line, text: statementText(node) });
+    const problem: InspectProblem = { code, severity, message, file: node.file, line: node.line, text: statementText(node) };
+    // keepalived reports block-level errors on the closing "}" line; the span covers both.
+    if (node.endLine !== undefined && node.endLine !== node.line) problem.endLine = node.endLine;
+    this.problems.push(problem);
   }
 
   number(node: KeepalivedNode, options: { integer?: boolean; min?: number } = {}): number | undefined {

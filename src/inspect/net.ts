@@ -609,12 +609,18 @@ function iptablesChainTable(chain: string, explicitTable: string | undefined, ta
   return "filter";
 }
 
-/** Reads `iptables-save [-t nat]`, `iptables -t nat -S` and `iptables -S FORWARD` output. */
-export function parseIptables(text: string): FirewallRuleset {
+/**
+ * Reads `iptables-save [-t nat]`, `iptables -t nat -S` and `iptables -S FORWARD` output.
+ * `-S` prints no "*table" line: pass `table` when known; otherwise a listing with the
+ * PREROUTING/POSTROUTING chains and no FORWARD chain is taken as the nat table.
+ */
+export function parseIptables(text: string, options: { table?: string } = {}): FirewallRuleset {
   const chains = new Map<string, FirewallChain>();
   const unparsed: UnparsedLine[] = [];
   const problems: InspectProblem[] = [];
-  let table: string | undefined;
+  const input = typeof text === "string" ? text : "";
+  const looksNat = !/^\*/m.test(input) && /^-[PA]\s+(PRE|POST)ROUTING\b/m.test(input) && !/^-[PA]\s+FORWARD\b/m.test(input);
+  let table: string | undefined = options.table ?? (looksNat ? "nat" : undefined);
   const chainOf = (tableName: string, name: string): FirewallChain => {
     const key = `${tableName}\u0000${name}`;
     let chain = chains.get(key);
@@ -626,7 +632,7 @@ export function parseIptables(text: string): FirewallRuleset {
     }
     return chain;
   };
-  splitLines(typeof text === "string" ? text : "").forEach((raw, index) => {
+  splitLines(input).forEach((raw, index) => {
     const line = index + 1;
     const trimmed = raw.trim();
     if (trimmed === "" || trimmed.startsWith("#") || trimmed === "COMMIT") return;

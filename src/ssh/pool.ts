@@ -4,10 +4,13 @@
  * direct-tcpip channel from the balancer becomes the socket of the inner connection).
  */
 import { promises as fs } from "node:fs";
-import { Client, utils, type Channel, type ClientChannel, type ConnectConfig } from "ssh2";
+import ssh2, { type Channel, type Client, type ClientChannel, type ConnectConfig } from "ssh2";
 import { SshError, type SshErrorDetails, type SshErrorKind, type SshHostRef } from "./errors.js";
 import { checkHostKey, defaultKnownHostsPath, hostKeyAlgorithmsFor, knownKeyTypes, type HostKeyDecision } from "./hostkeys.js";
 import { PRIVILEGE_PROBE, remoteCommand } from "./remote.js";
+
+// ssh2 is CommonJS: Node's ESM loader only offers its default export.
+const { Client: SshClient, utils } = ssh2;
 
 export type SudoMode = "auto" | "always" | "never";
 
@@ -347,7 +350,7 @@ export class SshHost {
       );
     };
 
-    const client = new Client();
+    const client = new SshClient();
     return new Promise<Connection>((resolve, reject) => {
       let settled = false;
       const connection: Connection = {

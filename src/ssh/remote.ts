@@ -24,7 +24,9 @@ const WRAPPER = [
   'if [ "$3" != 1 ]; then ( while read -r _; do :; done; stop ) <&3 >/dev/null 2>&1 & w=$!; fi',
   '( sleep "$2" & s=$!; trap \'kill "$s" 2>/dev/null; exit 0\' TERM; wait "$s" && stop ) </dev/null >/dev/null 2>&1 &',
   "d=$!",
-  "exec 3<&-",
+  // The command holds the channel's stdout/stderr; the wrapper lets go of them, or the shell's own
+  // "Killed" notice on a closed channel would SIGPIPE it before it ends its helpers.
+  "exec 3<&- >/dev/null 2>&1",
   'wait "$c"; r=$?',
   'kill "$d" $w 2>/dev/null',
   'exit "$r"',

@@ -24,9 +24,9 @@
 import type { Text } from "../runner/types.js";
 import { alternativesFrom, klDivergence, plausibleAlternatives, type Alternative, type AlternativeKind } from "./alternatives.js";
 import { cycleBoundFor, describeCycle, MIN_REPETITIONS, PeriodTracker, type CycleBound } from "./cycle.js";
-import { sharesPValue, wilsonInterval, type PValueMethod } from "./distributions.js";
+import type { PValueMethod } from "./distributions.js";
 import { alternativeText, explainCycle, explainMaxSamples, explainSprtFail, explainSprtPass, explainTooManyErrors, type ExplainFacts } from "./explain.js";
-import { DEFAULT_ALPHA, DEFAULT_BETA, Sprt, type SprtAlternativeStatus, type SprtBoundaries } from "./sprt.js";
+import { DEFAULT_ALPHA, DEFAULT_BETA, shareEvidence, Sprt, type SprtAlternativeStatus, type SprtBoundaries } from "./sprt.js";
 import { normalise, observedRatioText, sameShares, toWeightTable, weightsText, type Weights, type WeightTable } from "./weights.js";
 
 export interface RatioOptions {
@@ -154,9 +154,11 @@ const planCache = new Map<string, Plan>();
 /**
  * Alternatives and cycle bounds depend only on the expected weights and the options; they are
  * memoised because simulations (and a grader run over a class) build many deciders per lab.
+ * The key is the weights' content, never the object: a caller may reuse and change it.
  */
 function planFor(expected: Weights, options: RatioOptions, settings: Settings, cycleShare: number): Plan {
-  const key = JSON.stringify([Object.entries(expected), options.alternatives ?? null, settings.alpha, settings.beta, cycleShare, settings.maxSamples]);
+  const alternativesKey = options.alternatives ? JSON.stringify(options.alternatives) : "";
+  const key = `${JSON.stringify(Object.entries(expected))}|${settings.alpha}|${settings.beta}|${cycleShare}|${settings.maxSamples}|${alternativesKey}`;
   const cached = planCache.get(key);
   if (cached) return cached;
   const table = toWeightTable(expected);
@@ -275,31 +277,32 @@ function describeAlternative(table: WeightTable, alt: Alternative): NonNullable<
 
 function baseVerdict(table: WeightTable, sprt: Sprt, settings: Settings, method: RatioMethod, outcome: RatioOutcome, reason: RatioReason): RatioVerdict {
   const counts = sprt.countsInOrder();
-  const nValid = sprt.nValid;
-  const snapshotOthers = sprt.snapshot().otherCounts;
-  return {
+  const shares = shareEvidence(table, counts, settings.ciLevel);
+  const verdict: RatioVerdict = {
     method,
     outcome,
     reason,
     n: sprt.n,
-    nValid,
+    nValid: sprt.nValid,
     nOther: sprt.nOther,
     counts: record(table.labels, counts),
-    otherCounts: snapshotOthers,
-    observedShares: record(table.labels, counts.map((c) => (nValid > 0 ? c / nValid : 0))),
-    expectedShares: record(table.labels, table.shares),
+    otherCounts: sprt.snapshot().otherCounts,
+    observedShares: shares.observedShares,
+    expectedShares: shares.expectedShares,
     expectedRatio: weightsText(table.weights),
     observedRatio: observedRatioText(counts),
     alpha: settings.alpha,
     beta: settings.beta,
-    ci: {
-      level: settings.ciLevel,
-      method: "wilson",
-      shares: Object.fromEntries(table.labels.map((label, i) => [label, wilsonInterval(counts[i] ?? 0, nValid, settings.ciLevel)])),
-    },
+    ci: shares.ci,
     maxSamples: settings.maxSamples,
     explanation: { es: "", en: "" },
   };
+  // A deterministic cycle has no sampling distribution: its p-value would mean nothing.
+  if (method === "sprt" && shares.pValue !== undefined) {
+    verdict.pValue = shares.pValue;
+    if (shares.pValueMethod) verdict.pValueMethod = shares.pValueMethod;
+  }
+  return verdict;
 }
 
 function facts(table: WeightTable, sprt: Sprt, verdict: RatioVerdict): ExplainFacts {
@@ -320,11 +323,6 @@ function sprtVerdict(table: WeightTable, sprt: Sprt, settings: Settings, outcome
   verdict.alternatives = snapshot.alternatives;
   verdict.llr = Object.fromEntries(snapshot.alternatives.map((alt) => [alt.name, alt.llr]));
   verdict.boundaries = snapshot.boundaries;
-  if (verdict.nValid > 0) {
-    const { pValue, method } = sharesPValue(sprt.countsInOrder(), table.shares);
-    verdict.pValue = pValue;
-    verdict.pValueMethod = method;
-  }
   const decisive = snapshot.decisive !== undefined ? sprt.alternatives[snapshot.decisive] : undefined;
   if (decisive && outcome !== "inconclusive") verdict.alternative = describeAlternative(table, decisive);
   const f = facts(table, sprt, verdict);

@@ -85,15 +85,15 @@ export function explainSprtPass(facts: ExplainFacts, rejected: readonly string[]
   );
 }
 
-/** A wrong configuration in words: "2:1", or "only 1 answers (1:0)". */
+/** A wrong configuration in words: "2:1", or "1:0 (only 1 answers)". */
 export function alternativeText(name: string, kind: string, labels: readonly string[], weights: readonly number[]): Text {
   if (kind === "only") {
     const label = labels[weights.findIndex((w) => w > 0)] ?? "?";
-    return { es: `solo responde ${label} (${name})`, en: `only ${label} answers (${name})` };
+    return { es: `${name} (solo responde ${label})`, en: `${name} (only ${label} answers)` };
   }
   if (kind === "without") {
     const missing = labels.filter((_, i) => (weights[i] ?? 0) === 0).join(", ");
-    return { es: `${missing} no recibe peticiones (${name})`, en: `${missing} gets no requests (${name})` };
+    return { es: `${name} (${missing} no recibe peticiones)`, en: `${name} (${missing} gets no requests)` };
   }
   return { es: name, en: name };
 }

@@ -24,6 +24,7 @@
  */
 
 import { alternativesFrom, plausibleAlternatives, type Alternative, type AlternativeKind } from "./alternatives.js";
+import { sharesPValue, wilsonInterval, type PValueMethod } from "./distributions.js";
 import { toWeightTable, type WeightTable, type Weights } from "./weights.js";
 
 export interface SprtOptions {
@@ -228,15 +229,46 @@ export function createSprt(expected: Weights, options: SprtOptions = {}): Sprt {
   return new Sprt(table, options.alpha ?? DEFAULT_ALPHA, options.beta ?? DEFAULT_BETA, alternatives);
 }
 
-export interface SprtRun extends SprtSnapshot {
+export interface ShareEvidence {
+  observedShares: Record<string, number>;
+  expectedShares: Record<string, number>;
+  /** Wilson score interval per share. */
+  ci: { level: number; method: "wilson"; shares: Record<string, [number, number]> };
+  /** Exact test of H0 on the counts; descriptive only (optional stopping). Absent with no valid answer. */
+  pValue?: number;
+  pValueMethod?: PValueMethod;
+}
+
+/** Observed and expected shares, their intervals and the exact test, for evidence. */
+export function shareEvidence(table: WeightTable, counts: readonly number[], level: number): ShareEvidence {
+  const nValid = counts.reduce((s, c) => s + c, 0);
+  const record = (values: readonly number[]): Record<string, number> => Object.fromEntries(table.labels.map((label, i) => [label, values[i] ?? 0]));
+  const evidence: ShareEvidence = {
+    observedShares: record(counts.map((c) => (nValid > 0 ? c / nValid : 0))),
+    expectedShares: record(table.shares),
+    ci: {
+      level,
+      method: "wilson",
+      shares: Object.fromEntries(table.labels.map((label, i) => [label, wilsonInterval(counts[i] ?? 0, nValid, level)])),
+    },
+  };
+  if (nValid > 0) {
+    const { pValue, method } = sharesPValue(counts, table.shares);
+    evidence.pValue = pValue;
+    evidence.pValueMethod = method;
+  }
+  return evidence;
+}
+
+export interface SprtRun extends SprtSnapshot, ShareEvidence {
   /** The state is `continue` when the sequence (or maxN) ran out first. */
   exhausted: boolean;
 }
 
 /** Feed a whole sequence (at most `maxN` labels), stopping at the first decision. */
-export function runSprt(sequence: readonly string[], expected: Weights, options: SprtOptions & { maxN?: number } = {}): SprtRun {
+export function runSprt(sequence: readonly string[], expected: Weights, options: SprtOptions & { maxN?: number; ciLevel?: number } = {}): SprtRun {
   const sprt = createSprt(expected, options);
   const limit = Math.min(sequence.length, options.maxN ?? Infinity);
   for (let i = 0; i < limit && sprt.state === "continue"; i++) sprt.push(sequence[i] ?? "");
-  return { ...sprt.snapshot(), exhausted: sprt.state === "continue" };
+  return { ...sprt.snapshot(), ...shareEvidence(sprt.table, sprt.countsInOrder(), options.ciLevel ?? 0.95), exhausted: sprt.state === "continue" };
 }

@@ -111,7 +111,9 @@ describe("keepalivedModel on the samples shipped with keepalived 2.2.7", () => {
     expect(model("keepalived.conf.misc_check").virtualServers[0]?.realServers[0]?.checks[0]).toMatchObject({ type: "MISC_CHECK", miscPath: "/usr/local/bin/script.sh" });
     const fwmark = model("keepalived.conf.fwmark").virtualServers[0];
     expect(fwmark).toMatchObject({ kind: "fwmark", fwmark: 1, persistenceTimeout: 900 });
-    expect(fwmark?.realServers[0]).toMatchObject({ address: "192.168.201.100", port: undefined });
+    expect(fwmark?.realServers[0]?.address).toBe("192.168.201.100");
+    expect(fwmark?.realServers[0]?.port).toBeUndefined();
+    expect(fwmark?.realServers[0]?.checks[0]?.effectivePort).toBe(80);
     const group = model("keepalived.conf.virtual_server_group");
     expect(group.virtualServers[0]).toMatchObject({ kind: "group", group: "VSG_1" });
     expect(group.virtualServerGroups[0]?.members).toContainEqual(["192.168.200.3-10", "80"]);

@@ -141,6 +141,13 @@ describe("firewall readers on the rulesets captured in a namespace", () => {
     expect(parseFirewall(cap("nft-list-ruleset.iptables-nft.txt")).natRules[1]?.target).toBe("198.51.100.7");
   });
 
+  it("puts every chain of iptables -t nat -S in the nat table", () => {
+    const ruleset = parseIptables(cap("iptables-t-nat-S.txt"));
+    expect(new Set(ruleset.chains.map((chain) => chain.table))).toEqual(new Set(["nat"]));
+    expect(ruleset.chains.find((chain) => chain.name === "OUTPUT")).toMatchObject({ hook: "output", policy: "accept" });
+    expect(parseIptables("-P FORWARD DROP\n", { table: "filter" }).forwardFilters[0]?.policy).toBe("drop");
+  });
+
   it("finds the FORWARD policy in iptables-save and iptables -S FORWARD", () => {
     for (const name of ["iptables-save.full.txt", "iptables-S-FORWARD.txt", "nft-j-list-ruleset.iptables-nft.json"]) {
       const ruleset = parseFirewall(cap(name));

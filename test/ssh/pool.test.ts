@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -175,19 +175,22 @@ describe("one connection per host for the whole run", () => {
   it("reconnects after the connection is lost; the command in flight fails as disconnected", async () => {
     const pool = newPool();
     const host = pool.get("balancer");
-    const marker = `lost-${Date.now()}`;
-    const inflight = host.exec(`echo ${marker}; exec sleep 30`, { timeoutMs: 20_000 });
-    // Kill this connection's sshd session process, found by its command line's child.
-    await waitUntil(async () => (await findPids(`sleep 30`)).length > 0, 5000);
-    const { execFileSync } = await import("node:child_process");
-    const sessionPid = execFileSync("sh", ["-c", `ps -o ppid= -p $(pgrep -f 'sh -c echo ${marker}' | head -1) 2>/dev/null || true`], { encoding: "utf8" }).trim();
-    const sshdChild = Number(execFileSync("sh", ["-c", `ps -o ppid= -p ${sessionPid}`], { encoding: "utf8" }).trim());
-    expect(sshdChild).toBeGreaterThan(1);
-    process.kill(sshdChild, "SIGKILL");
+    // The command reports its sshd session process (first ancestor named sshd): killing that one
+    // drops exactly this connection.
+    const findSession = 'p=$$; while [ "$p" -gt 1 ]; do [ "$(ps -o comm= -p "$p")" = sshd ] && { echo "$p"; break; }; p=$(ps -o ppid= -p "$p" | tr -d " "); done';
+    const first = await host.exec(findSession);
+    const sessionPid = Number(first.stdout.trim());
+    expect(sessionPid).toBeGreaterThan(1);
+    expect(readFileSync(`/proc/${sessionPid}/cmdline`, "utf8")).toMatch(/^sshd: root@notty/);
+    const inflight = host.exec("exec sleep 305", { timeoutMs: 20_000 });
+    await waitUntil(async () => (await findPids("^sleep 305$")).length > 0, 5000);
+    process.kill(sessionPid, "SIGKILL");
     const error = await expectSshError(inflight);
     expect(error.kind).toBe("disconnected");
-    const again = await host.exec("echo back");
-    expect(again.stdout).toBe("back\n");
+    const again = await host.exec(findSession);
+    expect(Number(again.stdout.trim())).not.toBe(sessionPid);
+    // The remote watchdog saw the channel go and killed the sleeper.
+    expect(await waitUntil(async () => (await findPids("sleep 305")).length === 0, 8000)).toBe(true);
   });
 });
 
@@ -210,6 +213,8 @@ describe("deadlines kill the remote command", () => {
     expect(pids).toHaveLength(2);
     expect(pids.every((p) => p > 1)).toBe(true);
     expect(await waitUntil(() => pids.every((p) => !processAlive(p)), 8000)).toBe(true);
+    // Nor is anything of the wrapper left (its helpers carry the command in their command line).
+    expect(await waitUntil(async () => (await findPids("sleep 301")).length === 0, 8000)).toBe(true);
     // The connection survives a timed-out command.
     expect((await host.exec("echo alive")).stdout).toBe("alive\n");
     expect(sshErrorOutcome(error)).toBe("inconclusive");
@@ -222,6 +227,7 @@ describe("deadlines kill the remote command", () => {
     const pid = Number(error.details.partial?.stdout.trim());
     expect(pid).toBeGreaterThan(1);
     expect(await waitUntil(() => !processAlive(pid), 8000)).toBe(true);
+    expect(await waitUntil(async () => (await findPids("sleep 302")).length === 0, 8000)).toBe(true);
   });
 
   it("a command fed on stdin is killed by the remote deadline", async () => {
@@ -232,13 +238,14 @@ describe("deadlines kill the remote command", () => {
     expect(pid).toBeGreaterThan(1);
     // No watchdog on stdin here: the remote deadline (timeout + 2 s) ends it.
     expect(await waitUntil(() => !processAlive(pid), 10_000)).toBe(true);
+    expect(await waitUntil(async () => (await findPids("sleep 303")).length === 0, 8000)).toBe(true);
   });
 
   it("an abort signal stops the command the same way", async () => {
     const host = newPool().get("balancer");
     const controller = new AbortController();
     const running = host.exec("echo $$; exec sleep 304", { timeoutMs: 20_000, signal: controller.signal });
-    await waitUntil(async () => (await findPids("sleep 304")).length > 0, 5000);
+    await waitUntil(async () => (await findPids("^sleep 304$")).length > 0, 5000);
     controller.abort();
     const error = await expectSshError(running);
     expect(error.kind).toBe("exec-timeout");

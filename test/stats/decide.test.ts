@@ -64,8 +64,10 @@ describe("decideRatio on deterministic schedulers", () => {
 
   it("fails one backend only", () => {
     const verdict = decideRatio(new Array<string>(400).fill("2"), threeToOne);
-    expect(verdict).toMatchObject({ outcome: "fail", counts: { "1": 0, "2": verdict.n } });
+    expect(verdict).toMatchObject({ outcome: "fail", counts: { "1": 0, "2": verdict.n }, alternative: { name: "0:1", kind: "only" } });
     expect(verdict.n).toBeLessThan(60);
+    expect(verdict.explanation.en).toContain("0:1 (only 2 answers)");
+    expect(verdict.explanation.es).toContain("0:1 (solo responde 2)");
   });
 
   it("expected 1:1: Apache's alternation passes, 2:1 fails", () => {
@@ -113,6 +115,15 @@ describe("decideRatio on random schedulers (sequential test)", () => {
     expect(verdict.suggestedSamples).toBeGreaterThan(400);
     expect(verdict.explanation.en).toContain("cannot yet be told from");
     expect(verdict.alternative).toBeUndefined();
+  });
+
+  it("runSprt reports shares, intervals, p-value and the decisive alternative", () => {
+    const run = runSprt(iidSequence(19, [2, 1], 5000), threeToOne);
+    expect(run).toMatchObject({ state: "fail", exhausted: false, pValueMethod: "exact-binomial", expectedShares: { "1": 0.75, "2": 0.25 } });
+    expect(run.alternatives[run.decisive ?? -1]?.decision).toBe("accepted");
+    expect(run.observedShares["1"]).toBeCloseTo(run.counts["1"]! / run.nValid, 12);
+    expect(run.ci.shares["1"]![0]).toBeLessThan(run.observedShares["1"]!);
+    expect(run.pValue).toBeLessThan(0.05);
   });
 
   it("runSprt alone gives continue/pass/fail states", () => {
