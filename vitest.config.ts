@@ -10,5 +10,7 @@ export default defineConfig({
     maxWorkers: 2,
     minWorkers: 1,
     reporters: ["default"],
+    // Outer fence: tests may only ever reach loopback and the labs' own address blocks.
+    env: { HAGRADE_ALLOWED_NETWORKS: "127.0.0.0/8,10.220.0.0/16,10.221.0.0/16,10.230.0.0/16,10.231.0.0/16" },
   },
 });

@@ -5,6 +5,7 @@
 import net from "node:net";
 import { performance } from "node:perf_hooks";
 import { Client, buildConnector } from "undici";
+import { scopeViolation } from "../scope.js";
 import { classifyError } from "./errors.js";
 import type { ProbeError, ProbeErrorClass, ProbeTarget, ProbeTimeouts } from "./types.js";
 
@@ -27,6 +28,11 @@ export class ConnectionTracker {
 
   wrap(base: buildConnector.connector): buildConnector.connector {
     return (options, callback) => {
+      const denied = scopeViolation(options.hostname);
+      if (denied !== null) {
+        callback(Object.assign(new Error(denied), { code: "EHAGRADESCOPE" }), null);
+        return;
+      }
       base(options, (...args) => {
         const socket = args[1];
         if (args[0] === null && socket !== null) this.#register(socket);

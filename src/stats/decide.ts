@@ -62,6 +62,8 @@ export type RatioReason =
   | "alternatives-rejected"
   | "alternative-accepted"
   | "max-samples"
+  /** finish() was called before a decision (the probe loop hit its deadline). */
+  | "stopped"
   | "too-many-errors";
 
 export interface RatioCycleEvidence {
@@ -242,7 +244,7 @@ export function createRatioDecider(expected: Weights, options: RatioOptions = {}
 
   return {
     push,
-    finish: () => decided ?? sprtVerdict(table, sprt, settings, "inconclusive", "max-samples"),
+    finish: () => decided ?? sprtVerdict(table, sprt, settings, "inconclusive", "stopped"),
     get n() {
       return sprt.n;
     },
@@ -256,10 +258,11 @@ export function createRatioDecider(expected: Weights, options: RatioOptions = {}
 /**
  * The whole-sequence form: replays the sequence through the decider and stops at its first
  * decision, so the error bounds are those of the sequential procedure. Answers after the
- * decision are not used (verdict.n says how many were).
+ * decision are not used (verdict.n says how many were). A sequence that ends undecided gives
+ * reason "stopped"; one longer than maxSamples is cut there ("max-samples").
  */
 export function decideRatio(sequence: readonly string[], expected: Weights, options: RatioOptions = {}): RatioVerdict {
-  const decider = createRatioDecider(expected, { ...options, maxSamples: Math.min(options.maxSamples ?? Infinity, Math.max(1, sequence.length)) });
+  const decider = createRatioDecider(expected, options);
   for (const label of sequence) {
     const step = decider.push(label);
     if (step.state === "decided") return step.verdict;

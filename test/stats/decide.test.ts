@@ -187,7 +187,7 @@ describe("createRatioDecider", () => {
   it("finish before a decision is inconclusive", () => {
     const decider = createRatioDecider(threeToOne, { maxSamples: 400 });
     for (const label of ["1", "1", "2"]) decider.push(label);
-    expect(decider.finish()).toMatchObject({ outcome: "inconclusive", n: 3 });
+    expect(decider.finish()).toMatchObject({ outcome: "inconclusive", reason: "stopped", n: 3 });
     expect(decider.verdict).toBeUndefined();
   });
 

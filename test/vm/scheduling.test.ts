@@ -1,0 +1,103 @@
+/**
+ * The scheduling variants behave as named, on a real IPVS: rr alternates per new connection,
+ * wrr 3:1 splits 12 connections 9:3, the wrong-weight and ignored-weight variants do not, a
+ * missing real server is never reached, and a stopped keepalived leaves no ip_vs and a
+ * refusing VIP. One VM; variants are switched by reloading keepalived.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startVmLab, type VmLab } from "../../fixtures/vm/index.js";
+import { countBackends, getPage, samplePages } from "./helpers.js";
+
+describe("LVS lab scheduling variants", () => {
+  let lab: VmLab;
+
+  beforeAll(async () => {
+    lab = await startVmLab({ variant: "rr" });
+  }, 300_000);
+
+  afterAll(async () => {
+    await lab?.stop();
+  }, 60_000);
+
+  it("rr: each new connection goes to the other web server", async () => {
+    expect(await lab.readIpvsTable()).toEqual({
+      scheduler: "rr",
+      persistenceTimeout: null,
+      realServers: { webserver1: 1, webserver2: 1 },
+    });
+    const sequence = (await samplePages(lab, 12)).map((page) => page.backend);
+    expect(sequence).not.toContain(null);
+    for (let k = 1; k < sequence.length; k++) expect(sequence[k]).not.toBe(sequence[k - 1]);
+  });
+
+  it("wrr-3-1: 12 new connections split 9:3, webserver2 every fourth", async () => {
+    await lab.setVariant("wrr-3-1");
+    expect(await lab.readIpvsTable()).toEqual({
+      scheduler: "wrr",
+      persistenceTimeout: null,
+      realServers: { webserver1: 3, webserver2: 1 },
+    });
+    expect(lab.spec.backends.map((backend) => backend.weight)).toEqual([3, 1]);
+    const sequence = (await samplePages(lab, 12)).map((page) => page.backend);
+    expect(countBackends(await Promise.resolve(sequence.map((backend) => ({ backend, status: 200 }))))).toEqual({
+      webserver1: 9,
+      webserver2: 3,
+    });
+    const second = sequence.flatMap((backend, position) => (backend === "webserver2" ? [position] : []));
+    expect(second[1]! - second[0]!).toBe(4);
+    expect(second[2]! - second[1]!).toBe(4);
+  });
+
+  it("wrr-1-1: wrr with equal weights splits 6:6 where the spec asks for 3:1", async () => {
+    await lab.setVariant("wrr-1-1");
+    expect(await lab.readIpvsTable()).toEqual({
+      scheduler: "wrr",
+      persistenceTimeout: null,
+      realServers: { webserver1: 1, webserver2: 1 },
+    });
+    expect(lab.spec.expect.lbAlgo).toBe("wrr");
+    expect(lab.spec.backends.map((backend) => backend.weight)).toEqual([3, 1]);
+    expect(countBackends(await samplePages(lab, 12))).toEqual({ webserver1: 6, webserver2: 6 });
+  });
+
+  it("rr-with-weights: ipvsadm shows weights 3 and 1, yet rr alternates", async () => {
+    await lab.setVariant("rr-with-weights");
+    expect(await lab.readIpvsTable()).toEqual({
+      scheduler: "rr",
+      persistenceTimeout: null,
+      realServers: { webserver1: 3, webserver2: 1 },
+    });
+    const sequence = (await samplePages(lab, 12)).map((page) => page.backend);
+    expect(sequence).not.toContain(null);
+    for (let k = 1; k < sequence.length; k++) expect(sequence[k]).not.toBe(sequence[k - 1]);
+  });
+
+  it("missing-real-server: only webserver1 is in the table and answers", async () => {
+    await lab.setVariant("missing-real-server");
+    expect(await lab.readIpvsTable()).toEqual({
+      scheduler: "rr",
+      persistenceTimeout: null,
+      realServers: { webserver1: 1 },
+    });
+    expect(countBackends(await samplePages(lab, 6))).toEqual({ webserver1: 6, webserver2: 0 });
+    // webserver2 itself is healthy: the configuration is what is missing.
+    expect((await lab.webserverExec("webserver2", "service apache2 status")).stdout).toContain("is running");
+  });
+
+  it("keepalived-stopped: no keepalived, no ip_vs modules, and the VIP refuses connections", async () => {
+    await lab.setVariant("keepalived-stopped");
+    const state = await lab.directorExec("pidof keepalived || echo no-keepalived; lsmod");
+    expect(state.stdout).toContain("no-keepalived");
+    expect(state.stdout).not.toMatch(/^ip_vs/m);
+    const page = await getPage(lab.addresses.vip);
+    expect(page).toMatchObject({ backend: null, error: "ECONNREFUSED" });
+  });
+
+  it("back to rr after keepalived-stopped: keepalived starts and the schedulers are loaded", async () => {
+    await lab.setVariant("rr");
+    const modules = await lab.directorExec("lsmod");
+    expect(modules.stdout).toMatch(/^ip_vs_rr /m);
+    expect(modules.stdout).toMatch(/^ip_vs_wrr /m);
+    expect(countBackends(await samplePages(lab, 4))).toEqual({ webserver1: 2, webserver2: 2 });
+  });
+});
