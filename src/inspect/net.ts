@@ -114,7 +114,7 @@ function routeFromJson(value: unknown): RouteEntry | undefined {
 }
 
 /** Words of `ip route` output that take a value, and the field each fills. */
-const ROUTE_KEYS: Record<string, keyof RouteEntry | "ignore"> = {
+const ROUTE_KEYS: Record<string, keyof RouteEntry> = {
   via: "gateway",
   dev: "dev",
   proto: "protocol",
@@ -144,7 +144,7 @@ function routeFromText(text: string, line: number): RouteEntry | undefined {
   while (index < tokens.length) {
     const word = tokens[index++] as string;
     const key = ROUTE_KEYS[word];
-    if (key && key !== "ignore" && index < tokens.length) {
+    if (key && index < tokens.length) {
       const value = tokens[index++] as string;
       if (key === "metric") {
         const metric = parseUnsigned(value);

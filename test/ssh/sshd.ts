@@ -21,6 +21,8 @@ export interface Sshd {
   logFile: string;
   /** Public host key line ("ssh-ed25519 AAAA..."), as sshd serves it. */
   hostPublicKey: string;
+  /** Every host key by type ("ed25519", "ecdsa"): public key line and public key file. */
+  hostKeys: Record<string, { line: string; file: string }>;
   /** SHA256 fingerprint as ssh-keygen prints it. */
   fingerprint: string;
   log(): string;
@@ -149,6 +151,12 @@ export async function startSshd(options: SshdOptions): Promise<Sshd> {
     dir,
     logFile,
     hostPublicKey,
+    hostKeys: Object.fromEntries(
+      hostKeyTypes.map((type, i) => {
+        const file = `${hostKeys[i] ?? ""}.pub`;
+        return [type, { line: readFileSync(file, "utf8").trim().split(/\s+/).slice(0, 2).join(" "), file }];
+      }),
+    ),
     fingerprint: keygenFingerprint(`${firstKey}.pub`),
     log: () => (existsSync(logFile) ? readFileSync(logFile, "utf8") : ""),
     async stop() {

@@ -38,11 +38,9 @@ describe("LVS lab scheduling variants", () => {
       realServers: { webserver1: 3, webserver2: 1 },
     });
     expect(lab.spec.backends.map((backend) => backend.weight)).toEqual([3, 1]);
-    const sequence = (await samplePages(lab, 12)).map((page) => page.backend);
-    expect(countBackends(await Promise.resolve(sequence.map((backend) => ({ backend, status: 200 }))))).toEqual({
-      webserver1: 9,
-      webserver2: 3,
-    });
+    const pages = await samplePages(lab, 12);
+    expect(countBackends(pages)).toEqual({ webserver1: 9, webserver2: 3 });
+    const sequence = pages.map((page) => page.backend);
     const second = sequence.flatMap((backend, position) => (backend === "webserver2" ? [position] : []));
     expect(second[1]! - second[0]!).toBe(4);
     expect(second[2]! - second[1]!).toBe(4);
