@@ -3,6 +3,7 @@ import { writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { formatProblems, loadSpec } from "./config/load.js";
+import { SecretRegistry } from "./config/secrets.js";
 import { starterSpec } from "./config/init.js";
 import { consoleReporter } from "./report/console.js";
 import { jsonReporter } from "./report/json.js";
@@ -96,10 +97,13 @@ async function cmdRun(args: string[]): Promise<number> {
   const wanted = new Set(String(values.reporter ?? "console,json").split(",").map((s) => s.trim()).filter(Boolean));
   for (const r of wanted) if (!["console", "json"].includes(r)) throw new UsageError(`--reporter: unknown reporter "${r}" (known: console, json)`);
   const outDir = resolve(String(values.out ?? join("reports", spec.lab)));
+  // Every secret resolved during the run is redacted from every report.
+  const secrets = new SecretRegistry();
+  const redact = (text: string) => secrets.redact(text);
   const reporters: Reporter[] = [];
   if (wanted.has("console")) reporters.push(consoleReporter(lang));
   const jsonPath = values.json ? resolve(String(values.json)) : wanted.has("json") ? join(outDir, "result.json") : undefined;
-  if (jsonPath) reporters.push(jsonReporter(jsonPath));
+  if (jsonPath) reporters.push(jsonReporter(jsonPath, redact));
 
   const result = await gradeLab(spec, {
     lang,
@@ -112,6 +116,7 @@ async function cmdRun(args: string[]): Promise<number> {
     ...(part ? { part: part as PartOption } : {}),
     ...(values.only ? { only: String(values.only).split(",").map((s) => s.trim()).filter(Boolean) } : {}),
     reporters,
+    secrets,
   });
   for (const r of reporters) {
     const written = await r.onEnd?.(result);

@@ -1,5 +1,4 @@
 import { defineCheck, fail, inconclusive, pass, text } from "../../src/runner/check.js";
-import { findRouteCookie } from "../../src/runner/cookies.js";
 import { countLabels, sampleEvidence } from "../../src/runner/evidence.js";
 import type { Evidence } from "../../src/runner/types.js";
 

@@ -13,6 +13,8 @@ import {
   type SampleOptions,
   type SampleResult,
 } from "../probe/index.js";
+import type { RestoreJournal } from "../ssh/index.js";
+import type { CheckRemote } from "./remote.js";
 import type { Lang, Part } from "./types.js";
 
 export interface RunOptions {
@@ -111,6 +113,10 @@ export interface CheckContext {
   part: Part;
   options: RunOptions;
   http: VipHttp;
+  /** SSH to the balancer and (through it) the web servers; absent when the spec gives no SSH. */
+  ssh?: CheckRemote;
+  /** The restore journal disruptive checks write before they change anything. */
+  journal(): RestoreJournal;
   signal: AbortSignal;
   progress(text: string): void;
   /** Shares one expensive measurement between checks that read it (e.g. one sample, two verdicts). */

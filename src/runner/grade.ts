@@ -6,7 +6,10 @@ import type { Check } from "./check.js";
 import { Traffic, VipHttp, type CheckContext, type RunOptions } from "./context.js";
 import { detectPart } from "./detect.js";
 import { runChecks, summarize } from "./runner.js";
-import type { CheckDefinition, Part, PartOption, RunResult, Text } from "./types.js";
+import { CheckRemote, openSsh, type SshSetup } from "./remote.js";
+import { SecretRegistry } from "../config/secrets.js";
+import { RestoreJournal, sshErrorBlame, isSshError } from "../ssh/index.js";
+import type { CheckDefinition, Part, PartOption, RunResult, Text, Verdict } from "./types.js";
 
 export interface GradeOptions extends RunOptions {
   /** Part from the command line; overrides the spec's. */
@@ -14,6 +17,8 @@ export interface GradeOptions extends RunOptions {
   /** Only these check ids (and nothing else). */
   only?: string[];
   reporters?: Reporter[];
+  /** Secret values found while loading credentials are added here, so reports can redact them. */
+  secrets?: SecretRegistry;
 }
 
 /** Grades one lab: decides the part, runs its checks, and hands the result to the reporters. */
@@ -58,6 +63,14 @@ export async function gradeLab(spec: LabSpec, options: GradeOptions): Promise<Ru
     startedAt: started.toISOString(),
   });
 
+  const secrets = options.secrets ?? new SecretRegistry();
+  const needsSsh = checks.some((c) => c.needs.includes("ssh"));
+  const ssh: SshSetup | undefined = needsSsh ? await openSsh(spec, secrets, options.acceptNewHostKeys) : undefined;
+  // One connection attempt to the balancer, shared: if it is unreachable, every SSH check is
+  // skipped with that reason instead of timing out one after another.
+  const balancerReach = ssh?.ok ? ssh.pool.get("balancer").connect().then(() => undefined, (e: unknown) => e) : undefined;
+  let journal: RestoreJournal | undefined;
+
   const makeCtx = (check: CheckDefinition<CheckContext>, signal: AbortSignal): CheckContext => {
     const progress = (t: string) => events.onCheckProgress(check.id, t);
     return {
@@ -66,6 +79,9 @@ export async function gradeLab(spec: LabSpec, options: GradeOptions): Promise<Ru
       part,
       options,
       http: new VipHttp(spec, traffic, signal, progress),
+      ...(ssh?.ok ? { ssh: new CheckRemote(ssh.pool, traffic, signal) } : {}),
+      journal: () =>
+        (journal ??= RestoreJournal.create({ dir: options.journalDir, lab: spec.lab, ...(options.specPath ? { specPath: options.specPath } : {}) })),
       signal,
       progress,
       memo: <T>(key: string, compute: () => Promise<T>) => {
@@ -75,12 +91,41 @@ export async function gradeLab(spec: LabSpec, options: GradeOptions): Promise<Ru
     };
   };
 
-  const results = await runChecks(checks, makeCtx, {
-    points: spec.rubric.points,
-    defaultTimeoutMs: 120_000,
-    unavailable: (check) => unavailableReason(check, spec, options),
-    events: { onCheckBegin: events.onCheckBegin, onCheckProgress: events.onCheckProgress, onCheckEnd: events.onCheckEnd },
-  });
+  const gate = async (check: CheckDefinition<never>): Promise<Verdict | undefined> => {
+    if (check.needs.includes("disruptive") && !options.disruptive) {
+      return skippedVerdict({
+        es: "Comprobación disruptiva (para un servidor web): se ejecuta solo con --disruptive.",
+        en: "Disruptive check (it stops a web server): it runs only with --disruptive.",
+      });
+    }
+    if (!check.needs.includes("ssh") || !ssh) return undefined;
+    if (!ssh.ok) {
+      return ssh.kind === "no-ssh"
+        ? skippedVerdict(ssh.message)
+        : { outcome: "error", message: ssh.message, ...(ssh.fix ? { fix: ssh.fix } : {}), evidence: [] };
+    }
+    const failure = await balancerReach;
+    if (isSshError(failure) && sshErrorBlame(failure) === "lab") {
+      return skippedVerdict(
+        { es: `No se evalúa: el balanceador no responde por SSH (${failure.text.es})`, en: `Not graded: the balancer does not answer SSH (${failure.text.en})` },
+        [{ kind: "ssh-error", ...failure.toJSON() }],
+      );
+    }
+    return undefined;
+  };
+
+  let results;
+  try {
+    results = await runChecks(checks, makeCtx, {
+      points: spec.rubric.points,
+      defaultTimeoutMs: 120_000,
+      gate,
+      extraEvidence: (_check, ctx) => (ctx as CheckContext).ssh?.evidence() ?? [],
+      events: { onCheckBegin: events.onCheckBegin, onCheckProgress: events.onCheckProgress, onCheckEnd: events.onCheckEnd },
+    });
+  } finally {
+    if (ssh?.ok) await ssh.pool.closeAll();
+  }
 
   const { score, maxScore, counts } = summarize(results);
   const result: RunResult = {
@@ -103,18 +148,6 @@ export async function gradeLab(spec: LabSpec, options: GradeOptions): Promise<Ru
   return result;
 }
 
-function unavailableReason(check: CheckDefinition<never>, spec: LabSpec, options: RunOptions): Text | undefined {
-  if (check.needs.includes("disruptive") && !options.disruptive) {
-    return {
-      es: "Comprobación disruptiva (para un servidor web): se ejecuta solo con --disruptive.",
-      en: "Disruptive check (it stops a web server): it runs only with --disruptive.",
-    };
-  }
-  if (check.needs.includes("ssh") && !spec.balancer.ssh) {
-    return {
-      es: "Necesita SSH y el fichero del laboratorio no tiene balancer.ssh.",
-      en: "Needs SSH and the lab spec has no balancer.ssh.",
-    };
-  }
-  return undefined;
+function skippedVerdict(message: Text, evidence: Verdict["evidence"] = []): Verdict {
+  return { outcome: "skipped", message, evidence };
 }

@@ -1,4 +1,5 @@
 import type { CheckDefinition, CheckResult, Evidence, Outcome, Part, Text, Verdict } from "./types.js";
+import { isSshError, sshErrorVerdict } from "../ssh/index.js";
 import { Mutex } from "./lock.js";
 
 /** Events the runner emits; reporters subscribe to the ones they need (Playwright's reporter model). */
@@ -11,8 +12,13 @@ export interface RunEvents {
 export interface ScheduleOptions {
   /** Points per check id from the spec's rubric (overrides the check's default). */
   points?: Record<string, number>;
-  /** Why a check cannot run at all (no SSH in the spec, --disruptive not given…), by id. */
-  unavailable?: (check: CheckDefinition<never>) => Text | undefined;
+  /**
+   * A verdict given without running the check: skipped (no SSH in the spec, --disruptive not
+   * given, the balancer unreachable) or error (the grader's SSH credentials unusable).
+   */
+  gate?: (check: CheckDefinition<never>) => Verdict | undefined | Promise<Verdict | undefined>;
+  /** Evidence the runner adds to a check's own (the SSH commands it ran). */
+  extraEvidence?: (check: CheckDefinition<never>, ctx: unknown) => Evidence[];
   /** Default per-check deadline when the check declares none. */
   defaultTimeoutMs?: number;
   events?: RunEvents;
@@ -73,13 +79,16 @@ export async function runChecks<Ctx>(
         evidence: [{ kind: "dependency", dependsOn: failedDep.id, outcome: failedDep.outcome }],
       });
     }
-    const reason = options.unavailable?.(check as CheckDefinition<never>);
-    if (reason) return finish({ outcome: "skipped", message: reason, evidence: [] });
+    const gated = await options.gate?.(check as CheckDefinition<never>);
+    if (gated) return finish(gated);
 
     options.events?.onCheckBegin?.(check as CheckDefinition<never>);
-    const execute = () => runWithDeadline(check, makeCtx, check.timeoutMs ?? options.defaultTimeoutMs ?? 120_000);
+    let ctx: Ctx | undefined;
+    const make = (c: CheckDefinition<Ctx>, signal: AbortSignal): Ctx => (ctx = makeCtx(c, signal));
+    const execute = () => runWithDeadline(check, make, check.timeoutMs ?? options.defaultTimeoutMs ?? 120_000);
     const verdict = check.usesVip ? await vipLock.run(execute) : await execute();
-    return finish(verdict);
+    const extra = ctx === undefined ? [] : (options.extraEvidence?.(check as CheckDefinition<never>, ctx) ?? []);
+    return finish(extra.length ? { ...verdict, evidence: [...verdict.evidence, ...extra] } : verdict);
   };
 
   const ordered = topoSort(checks);
@@ -138,6 +147,7 @@ async function runWithDeadline<Ctx>(
  * without a stack trace.
  */
 export function errorVerdict(error: unknown): Verdict {
+  if (isSshError(error)) return sshErrorVerdict(error);
   const e = error as { message?: unknown; fix?: unknown; kind?: unknown; outcome?: unknown };
   const text = isText(e?.message) ? e.message : undefined;
   const raw = error instanceof Error ? error.message : String(error);

@@ -3,7 +3,8 @@
  * languages. Nothing here ever holds a password, a passphrase or key material: callers hand in
  * only names, addresses, fingerprints and the SSH library's (secret-free) reason texts.
  */
-import type { Outcome, Text, Verdict } from "../runner/types.js";
+import type { Evidence, Outcome, Text, Verdict } from "../runner/types.js";
+import type { CommandRecord } from "./pool.js";
 
 export type SshErrorKind =
   | "auth"
@@ -114,8 +115,8 @@ function describe(kind: SshErrorKind, host: SshHostRef, d: SshErrorDetails): { t
       const expectedEn = d.expectedFingerprint ? `; expected ${d.expectedFingerprint}` : "";
       return {
         text: {
-          es: `¡La clave de host de ${who} ha CAMBIADO! Presenta ${d.fingerprint ?? "?"}${expected} (${where}). Puede ser una máquina reinstalada o un ataque.`,
-          en: `The host key of ${who} has CHANGED! It presents ${d.fingerprint ?? "?"}${expectedEn} (${where}). It may be a reinstalled machine or an attack.`,
+          es: `¡La clave de host de ${who} ha CAMBIADO! Presenta ${d.fingerprint ?? "?"}${expected} (${where})${reason}. Puede ser una máquina reinstalada o un ataque.`,
+          en: `The host key of ${who} has CHANGED! It presents ${d.fingerprint ?? "?"}${expectedEn} (${where})${reason}. It may be a reinstalled machine or an attack.`,
         },
         fix: {
           es: `Si la máquina se reinstaló, borra la clave antigua (${where}) y vuelve a conectar; nunca se acepta sola.`,
@@ -214,7 +215,8 @@ export class SshError extends Error {
     return {
       kind: this.kind,
       host: this.host,
-      message: this.text,
+      message: this.message,
+      text: this.text,
       fix: this.fix,
       ...(this.fingerprint ? { fingerprint: this.fingerprint } : {}),
       ...(this.details.expectedFingerprint ? { expectedFingerprint: this.details.expectedFingerprint } : {}),
@@ -265,6 +267,11 @@ export function sshErrorVerdict(error: SshError): Verdict {
     outcome: sshErrorOutcome(error),
     message: error.text,
     fix: error.fix,
-    evidence: [{ kind: "ssh-error", ...error.toJSON() }],
+    evidence: [{ kind: "ssh-error", error: error.toJSON() }],
   };
+}
+
+/** A command record (see SshHost.log) as evidence for a verdict. */
+export function sshCommandEvidence(record: CommandRecord): Evidence {
+  return { kind: "ssh-command", ...record };
 }

@@ -1,6 +1,15 @@
+/**
+ * hagrade's SSH layer: one connection per lab machine (web servers through the balancer),
+ * commands with deadlines that really end on the remote side, host key checking like OpenSSH,
+ * typed bilingual errors, and the restore journal for disruptive checks.
+ *
+ *     const pool = new SshPool(targets, { acceptNewHostKeys, connectTimeoutMs, execTimeoutMs, sudo: "auto" });
+ *     const { stdout } = await pool.get("balancer").exec("ipvsadm -Ln", { sudo: true });
+ *     const { value, error, restore } = await withRestore({ journal, pool }, step, async (signal) => ...);
+ */
 export { SshPool, SshHost } from "./pool.js";
 export type { SshTarget, SshPoolOptions, SudoMode, ExecOptions, ExecResult, CommandRecord, ConnectInfo } from "./pool.js";
-export { SshError, isSshError, sshErrorBlame, sshErrorOutcome, sshErrorVerdict } from "./errors.js";
+export { SshError, isSshError, sshErrorBlame, sshErrorOutcome, sshErrorVerdict, sshCommandEvidence } from "./errors.js";
 export type { SshErrorKind, SshHostRef, SshErrorDetails, SshBlame } from "./errors.js";
 export { shQuote, sh, shRaw, ShellFragment } from "./quote.js";
 export {

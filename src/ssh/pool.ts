@@ -99,6 +99,8 @@ export interface ConnectInfo {
   hostKey: "pinned" | "known_hosts" | "added";
 }
 
+/** The pipe the Windows OpenSSH agent listens on. */
+const WINDOWS_AGENT_PIPE = "\\\\.\\pipe\\openssh-ssh-agent";
 const DEFAULT_MAX_OUTPUT = 1024 * 1024;
 const LOG_LIMIT = 2000;
 // Lets the grader's own deadline fire first, so a timeout is reported as one (and not as code 137).
@@ -230,9 +232,13 @@ export class SshHost {
       config.privateKey = key;
       if (this.target.passphrase !== undefined) config.passphrase = this.target.passphrase;
     }
-    if (this.target.password !== undefined) config.password = this.target.password;
+    if (this.target.password !== undefined) {
+      config.password = this.target.password;
+      // Servers that take passwords through PAM offer only keyboard-interactive.
+      config.tryKeyboard = true;
+    }
     if (this.target.agent !== undefined && this.target.agent !== false) {
-      const agent = this.target.agent === true ? process.env.SSH_AUTH_SOCK : this.target.agent;
+      const agent = this.target.agent === true ? (process.env.SSH_AUTH_SOCK || (process.platform === "win32" ? WINDOWS_AGENT_PIPE : undefined)) : this.target.agent;
       if (agent) config.agent = agent;
     }
     return config;
@@ -249,7 +255,9 @@ export class SshHost {
       throw error;
     }
     return new Promise<ClientChannel>((resolve, reject) => {
+      let late = false;
       const timer = setTimeout(() => {
+        late = true;
         reject(
           this.fail("jump-failed", {
             jumpHost: jumpName,
@@ -268,7 +276,8 @@ export class SshHost {
           );
           return;
         }
-        resolve(stream);
+        if (late) stream.close();
+        else resolve(stream);
       });
     });
   }
@@ -324,7 +333,8 @@ export class SshHost {
       // Like OpenSSH, ask for a key type already on file, so a host known by its ECDSA key is not
       // reported unknown because the server would have preferred to show its Ed25519 key.
       const preferred = hostKeyAlgorithmsFor(await knownKeyTypes(this.target.host, this.target.port, knownHostsPath));
-      if (preferred.length > 0) config.algorithms = { serverHostKey: { prepend: preferred } as never };
+      // ssh2's "prepend" skips names already in its list, hence remove-then-prepend (in this key order).
+      if (preferred.length > 0) config.algorithms = { serverHostKey: { remove: preferred, prepend: preferred } as never };
     }
     const sock = await this.jumpSocket();
     if (sock) config.sock = sock;
@@ -351,6 +361,12 @@ export class SshHost {
     };
 
     const client = new SshClient();
+    const password = this.target.password;
+    if (password !== undefined) {
+      client.on("keyboard-interactive", (_name, _instructions, _lang, prompts, finish) => {
+        finish(prompts.map(() => password));
+      });
+    }
     return new Promise<Connection>((resolve, reject) => {
       let settled = false;
       const connection: Connection = {
@@ -400,7 +416,9 @@ export class SshHost {
       this.privilege = this.run(PRIVILEGE_PROBE, { sudo: false }, false).then((result) => {
         if (result.stdout.split("\n")[0]?.trim() === "0") return "root" as const;
         if (result.code === 0) return "sudo" as const;
-        const said = result.stderr.split("\n").find((l) => l.trim() !== "")?.trim() ?? `exit ${String(result.code)}`;
+        // Login banners and shell warnings may come first: sudo's own line names the problem.
+        const lines = result.stderr.split("\n").map((l) => l.trim()).filter(Boolean);
+        const said = lines.find((l) => /^sudo:/.test(l)) ?? lines.at(-1) ?? `exit ${String(result.code)}`;
         throw this.fail("sudo-password", { reason: said });
       });
       this.privilege.catch(() => undefined);
@@ -526,13 +544,9 @@ export class SshHost {
       };
       const kill = (): void => {
         if (!channel) return;
-        // Honoured by sshd only for privilege-separated (non-root) sessions; the close is what the
-        // remote watchdog acts on.
-        try {
-          channel.signal("KILL");
-        } catch {
-          // the channel may already be gone
-        }
+        // Closing is what the remote watchdog acts on. No "signal" request: where sshd honours it
+        // (non-root sessions) it would kill the wrapper's group, watchdog included, and miss the
+        // command, which runs in a group of its own.
         try {
           channel.close();
         } catch {

@@ -1,8 +1,8 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SshError, SshPool, sh, shQuote, sshErrorBlame, sshErrorOutcome, type CommandRecord, type SshPoolOptions, type SshTarget } from "../../src/ssh/index.js";
+import { SshError, SshPool, sh, shQuote, shRaw, sshErrorBlame, sshCommandEvidence, sshErrorOutcome, sshErrorVerdict, type CommandRecord, type SshPoolOptions, type SshTarget } from "../../src/ssh/index.js";
 import { makeClientKey, makeTempDir, processAlive, startSshd, waitUntil, type ClientKey, type Sshd } from "./sshd.js";
 
 // Loopback addresses of this file only, so test files running side by side do not collide.
@@ -68,6 +68,7 @@ afterAll(async () => {
   await Promise.allSettled(pools.map((p) => p.closeAll()));
   await balancer?.stop();
   await webserver?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe("exec on a real sshd", () => {
@@ -89,8 +90,9 @@ describe("exec on a real sshd", () => {
     expect(viaTag.stdout).toBe(hostile);
     const viaQuote = await host.exec(`printf '%s|' ${shQuote("")} ${shQuote("a b")} ${["x", "y"].map(shQuote).join(" ")}`);
     expect(viaQuote.stdout).toBe("|a b|x|y|");
-    const words = await host.exec(sh`printf '%s|' ${["one two", "three"]}`);
-    expect(words.stdout).toBe("one two|three|");
+    const words = await host.exec(sh`printf '%s|' ${["one two", "three"]} ${shRaw("| tr a-z A-Z")}`);
+    expect(words.stdout).toBe("ONE TWO|THREE|");
+    expect(() => shQuote("a\0b")).toThrow(/NUL/);
   });
 
   it("feeds stdin when given, and gives commands that read stdin an empty one otherwise", async () => {
@@ -132,6 +134,7 @@ describe("exec on a real sshd", () => {
     expect(JSON.stringify(host.log)).not.toContain("secret-ish");
     expect(seen).toHaveLength(2);
     expect(pool.commandLog()).toHaveLength(2);
+    expect(sshCommandEvidence(host.log[1] as CommandRecord)).toMatchObject({ kind: "ssh-command", host: "balancer", command: "exit 7", code: 7 });
   });
 });
 
@@ -144,7 +147,7 @@ describe("one connection per host for the whole run", () => {
     await Promise.all(Array.from({ length: 5 }, (_, i) => host.exec(`echo ${marker}-${i}`)));
     for (let i = 0; i < 4; i++) await host.exec(`echo ${marker}-seq-${i}`);
     await pool.closeAll();
-    await waitUntil(() => count(balancer.log().slice(before.length), /Close session/) >= 9, 5000);
+    await waitUntil(() => count(balancer.log().slice(before.length), /Disconnected from user root/) >= 1, 5000);
     const added = balancer.log().slice(before.length);
     expect(count(added, /Connection from .* port \d+ on 127\.0\.0\.21 port 2222/)).toBe(1);
     expect(count(added, /Starting session: command for root/)).toBe(9);
@@ -162,7 +165,7 @@ describe("one connection per host for the whole run", () => {
     expect(results[0]?.stdout.trim().split(" ").slice(2)).toEqual([WEBSERVER, "2222"]);
     expect(web.address).toBe(`root@${WEBSERVER}:2222 via balancer`);
     await pool.closeAll();
-    await waitUntil(() => count(webserver.log().slice(webBefore), /Close session/) >= 3, 5000);
+    await waitUntil(() => count(balancer.log().slice(balancerBefore), /Disconnected from user root/) >= 1, 5000);
     const lbLog = balancer.log().slice(balancerBefore);
     const webLog = webserver.log().slice(webBefore);
     expect(count(lbLog, /Connection from/)).toBe(1);
@@ -263,6 +266,9 @@ describe("connection failures are typed", () => {
     expect(error.fix.en).toContain("authorized_keys");
     expect(sshErrorBlame(error)).toBe("grader");
     expect(sshErrorOutcome(error)).toBe("error");
+    const verdict = sshErrorVerdict(error);
+    expect(verdict).toMatchObject({ outcome: "error", message: error.text, fix: error.fix });
+    expect(verdict.evidence[0]).toMatchObject({ kind: "ssh-error", error: { kind: "auth", host: error.host } });
     // Credentials do not fix themselves: the next call fails at once with the same error.
     expect(await expectSshError(pool.get("balancer").exec("true"))).toBe(error);
   });
@@ -285,6 +291,13 @@ describe("connection failures are typed", () => {
       expect(outcome).toBeInstanceOf(SshError);
       expect((outcome as SshError).kind).toBe("timeout");
       expect(sockets.length).toBe(1);
+      // The same silent machine behind the balancer: the jump works, the inner handshake times out.
+      const jumped = newPool(targets({ webserver1: { host: SILENT, port: 2223 } }), { connectTimeoutMs: 800 });
+      const inner = await Promise.race([jumped.get("webserver1").exec("true").catch((e: unknown) => e), bound]);
+      expect(inner).toBeInstanceOf(SshError);
+      expect((inner as SshError).kind).toBe("timeout");
+      expect((inner as SshError).host.address).toBe(`root@${SILENT}:2223 via balancer`);
+      expect(sockets.length).toBe(2);
     } finally {
       for (const s of sockets) s.destroy();
       await new Promise((resolve) => silent.close(resolve));

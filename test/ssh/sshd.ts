@@ -4,7 +4,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -92,6 +92,9 @@ export interface SshdOptions {
   hostKeyTypes?: string[];
   logLevel?: "VERBOSE" | "DEBUG1" | "DEBUG2";
   extraConfig?: string[];
+  /** sshd reads authorized_keys as the logging-in user: let non-root users read it. */
+  usersOtherThanRoot?: boolean;
+  passwordAuthentication?: boolean;
 }
 
 /** Starts `sshd -D` as root; `stop()` kills it and removes its folder. */
@@ -107,14 +110,15 @@ export async function startSshd(options: SshdOptions): Promise<Sshd> {
     return file;
   });
   const authorizedKeys = path.join(dir, "authorized_keys");
-  writeFileSync(authorizedKeys, options.authorizedKeys.map((k) => `${k}\n`).join(""), { mode: 0o600 });
+  writeFileSync(authorizedKeys, options.authorizedKeys.map((k) => `${k}\n`).join(""), { mode: options.usersOtherThanRoot ? 0o644 : 0o600 });
+  if (options.usersOtherThanRoot) chmodSync(dir, 0o755);
   const logFile = path.join(dir, "sshd.log");
   const config = [
     `ListenAddress ${options.address}:${port}`,
     ...hostKeys.map((k) => `HostKey ${k}`),
     "UsePAM no",
     "PermitRootLogin prohibit-password",
-    "PasswordAuthentication no",
+    `PasswordAuthentication ${options.passwordAuthentication ? "yes" : "no"}`,
     "KbdInteractiveAuthentication no",
     // The temp folder lives under world-writable /tmp, which StrictModes refuses.
     "StrictModes no",

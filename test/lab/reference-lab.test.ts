@@ -1,0 +1,208 @@
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { labHosts, startLab, type Lab } from "../../fixtures/netns/index.js";
+import {
+  connectCommand,
+  countBackends,
+  getMany,
+  labSsh,
+  recordConnections,
+  run,
+  ssh2ThroughBalancer,
+  until,
+} from "./helpers.js";
+
+function rootSshListing(): string[] {
+  return existsSync("/root/.ssh") ? readdirSync("/root/.ssh").sort() : [];
+}
+
+describe("the reference lab (correct variant)", () => {
+  let lab: Lab;
+  const etcHostsBefore = readFileSync("/etc/hosts", "utf8");
+  const rootSshBefore = rootSshListing();
+
+  beforeAll(async () => {
+    lab = await startLab();
+  });
+  afterAll(async () => {
+    await lab?.stop();
+  });
+
+  it("writes a lab spec pointing at the lab's key and known_hosts", () => {
+    const a = lab.addresses;
+    expect(lab.spec.lab).toBe(lab.name);
+    expect(lab.spec.part).toBe("proxy");
+    expect(lab.spec.vip).toEqual({ address: a.vip, port: 80 });
+    expect(lab.spec.balancer).toEqual({
+      internalAddress: a.balancerInternal,
+      serviceAddress: a.balancerService,
+      ssh: { host: a.balancerService },
+    });
+    expect(lab.spec.backends).toEqual([
+      { name: "webserver1", address: a.webservers.ws1, loadfactor: 3, route: "wsrv1" },
+      { name: "webserver2", address: a.webservers.ws2, loadfactor: 1, route: "wsrv2" },
+    ]);
+    expect(lab.spec.grader.sourceAddresses).toEqual(a.graderSources);
+    expect(existsSync(lab.spec.ssh.privateKey)).toBe(true);
+    const knownHosts = readFileSync(lab.spec.ssh.knownHosts, "utf8");
+    for (const address of [a.balancerService, a.webservers.ws1, a.webservers.ws2]) {
+      expect(knownHosts).toMatch(new RegExp(`^${address.replaceAll(".", "\\.")} ssh-ed25519 `, "m"));
+    }
+  });
+
+  it("gives each host its own hostname, PID namespace, mounts and Apache", async () => {
+    const seen = new Map<string, { hostname: string; pidNs: string; mntNs: string; pid1: string }>();
+    for (const host of labHosts) {
+      const r = await lab.hostExec(
+        host,
+        "hostname; readlink /proc/self/ns/pid; readlink /proc/self/ns/mnt; cat /proc/1/comm",
+      );
+      expect(r.code).toBe(0);
+      const [hostname = "", pidNs = "", mntNs = "", pid1 = ""] = r.stdout.trim().split("\n");
+      seen.set(host, { hostname, pidNs, mntNs, pid1 });
+    }
+    expect([...seen.values()].map((s) => s.hostname)).toEqual(["balancer", "webserver1", "webserver2", "client"]);
+    expect(new Set([...seen.values()].map((s) => s.pidNs)).size).toBe(4);
+    expect(new Set([...seen.values()].map((s) => s.mntNs)).size).toBe(4);
+    expect([...seen.values()].every((s) => s.pid1 === "tini")).toBe(true);
+
+    // Each web server sees its own Apache and its own page, nothing of the other hosts.
+    for (const [host, n] of [["ws1", "1"], ["ws2", "2"]] as const) {
+      const r = await lab.hostExec(host, "pgrep -c -x apache2; pgrep -c -x sshd; pgrep -c -x keepalived; cat /var/www/html/index.html");
+      expect(r.stdout).toContain(`Bienvenido a webserver${n}`);
+      const [apaches = "0", sshds = "0", keepaliveds = "0"] = r.stdout.split("\n");
+      expect(Number(apaches)).toBeGreaterThan(0);
+      expect(Number(sshds)).toBe(1);
+      expect(Number(keepaliveds)).toBe(0);
+    }
+    // A host sees only its own processes (not this test's node) and its own resolver and names.
+    const view = await lab.hostExec("ws1", "ps -e -o comm=; cat /etc/resolv.conf /etc/hosts");
+    expect(view.stdout).not.toMatch(/^node$/m);
+    expect(view.stdout).toContain("nameserver 127.0.0.1");
+    expect(view.stdout).toMatch(/^127\.0\.1\.1\twebserver1$/m);
+        // The balancer's site exists only in the balancer; the machine's own Apache config is untouched.
+    const site = await lab.hostExec("balancer", "cat /etc/apache2/sites-enabled/proxy-inverso.conf");
+    expect(site.stdout).toContain(`BalancerMember http://${lab.addresses.webservers.ws1} loadfactor=3 route=wsrv1`);
+    expect(existsSync("/etc/apache2/sites-enabled/proxy-inverso.conf")).toBe(false);
+    const wsSite = await lab.hostExec("ws1", "ls /etc/apache2/sites-enabled/");
+    expect(wsSite.stdout.trim()).toBe("000-default.conf");
+  });
+
+  it("answers SSH on the balancer directly and on webserver1 through it, with pinned host keys", async () => {
+    const a = lab.addresses;
+    const balancer = await labSsh(lab.stateDir, `root@${a.balancerService}`, "hostname; apache2ctl -M");
+    expect(balancer.stderr).not.toMatch(/Host key verification failed/);
+    expect(balancer.code).toBe(0);
+    const [hostname] = balancer.stdout.split("\n");
+    expect(hostname).toBe("balancer");
+    expect(balancer.stdout).toMatch(/^ proxy_balancer_module \(shared\)$/m);
+    expect(balancer.stdout).toMatch(/^ headers_module \(shared\)$/m);
+
+    const ws1 = await labSsh(
+      lab.stateDir,
+      `root@${a.webservers.ws1}`,
+      "hostname; ip route show default",
+      `root@${a.balancerService}`,
+    );
+    expect(ws1.code).toBe(0);
+    expect(ws1.stdout).toContain("webserver1");
+    expect(ws1.stdout).toContain(`default via ${a.balancerInternal}`);
+
+    // hagrade's way: ssh2 and forwardOut through the balancer.
+    const viaSsh2 = await ssh2ThroughBalancer(lab.stateDir, a.balancerService, a.webservers.ws2, "hostname");
+    expect(viaSsh2).toEqual({ code: 0, stdout: "webserver2\n" });
+
+    // The lab's ssh_config, for people trying the lab by hand.
+    const byConfig = await run("ssh", ["-F", join(lab.stateDir, "ssh_config"), "webserver2", "hostname"]);
+    expect(byConfig.stdout.trim()).toBe("webserver2");
+
+    // Each host has a host key of its own, as separate machines have.
+    const keys = readFileSync(join(lab.stateDir, "known_hosts"), "utf8").trim().split("\n");
+    const keyOf = (address: string) => keys.find((l) => l.startsWith(`${address} `))?.split(" ")[2];
+    expect(keyOf(a.webservers.ws1)).not.toBe(keyOf(a.balancerService));
+    expect(keyOf(a.webservers.ws1)).not.toBe(keyOf(a.webservers.ws2));
+  });
+
+  it("balances cookieless keep-alive requests 3:1 by requests, cookieing each route change", async () => {
+    const responses = await getMany(lab.addresses.vip, 400);
+    expect(responses.every((r) => r.status === 200)).toBe(true);
+    // Apache closes a keep-alive connection after MaxKeepAliveRequests (100, Debian's default).
+    expect(responses.filter((r) => !r.reusedSocket).length).toBeLessThanOrEqual(4);
+    expect(countBackends(responses)).toEqual({ "1": 300, "2": 100 });
+    // byrequests' smooth cycle: every 4 consecutive requests hold three of webserver1.
+    for (let k = 0; k + 4 <= responses.length; k++) {
+      expect(responses.slice(k, k + 4).filter((r) => r.backend === "1")).toHaveLength(3);
+    }
+    for (const r of responses) {
+      for (const cookie of r.setCookie) expect(cookie).toBe(`ROUTEID=.wsrv${r.backend}; path=/`);
+    }
+    expect(responses.filter((r) => r.setCookie.length > 0).length).toBeGreaterThan(100);
+  });
+
+  it("keeps a client with ROUTEID=.wsrv2 on webserver2", async () => {
+    const responses = await getMany(lab.addresses.vip, 20, { cookie: "ROUTEID=.wsrv2" });
+    expect(countBackends(responses)).toEqual({ "2": 20 });
+    // A grader's extra source address is a client of its own.
+    const other = await getMany(lab.addresses.vip, 4, { localAddress: lab.addresses.graderSources[3] });
+    expect(other.every((r) => r.status === 200)).toBe(true);
+  });
+
+  it("serves the VIP to the client host too", async () => {
+    const r = await lab.hostExec("client", `curl -s -m 3 http://${lab.addresses.vip}/`);
+    expect(r.stdout).toMatch(/Bienvenido a webserver[12]/);
+  });
+
+  it("masquerades a web server's connection to the service network as the balancer", async () => {
+    const recorder = await recordConnections(lab.addresses.grader);
+    try {
+      const r = await lab.hostExec("ws1", connectCommand(lab.addresses.grader, recorder.port));
+      expect(r.stdout).toContain("seen");
+      expect(recorder.sources).toEqual([lab.addresses.balancerService]);
+    } finally {
+      await recorder.close();
+    }
+  });
+
+  it("stops only webserver1's Apache with `service apache2 stop` over SSH", async () => {
+    const a = lab.addresses;
+    const jump = `root@${a.balancerService}`;
+    try {
+      const stop = await labSsh(lab.stateDir, `root@${a.webservers.ws1}`, "service apache2 stop", jump);
+      expect(stop.code).toBe(0);
+      expect((await lab.hostExec("ws1", "pgrep -x apache2")).code).toBe(1);
+      expect((await lab.hostExec("ws2", "pgrep -x apache2")).code).toBe(0);
+      expect((await lab.hostExec("balancer", "pgrep -x apache2")).code).toBe(0);
+      const during = await getMany(a.vip, 8);
+      expect(countBackends(during)).toEqual({ "2": 8 });
+    } finally {
+      const start = await labSsh(lab.stateDir, `root@${a.webservers.ws1}`, "service apache2 start", jump);
+      expect(start.code).toBe(0);
+      await until(
+        async () => (await lab.hostExec("ws1", "ss -Hltn | grep -q ':80 '")).code === 0,
+        10_000,
+        "webserver1's Apache to listen again",
+      );
+    }
+  });
+
+  it("takes everything down: namespaces, processes, link, route, state, mounts", async () => {
+    const i = lab.index;
+    const initPids = labHosts.map((h) => readFileSync(join(lab.stateDir, h, "init.pid"), "utf8").trim());
+    await lab.stop();
+
+    const namespaces = (await run("ip", ["netns", "list"])).stdout;
+    expect(namespaces).not.toMatch(new RegExp(`^hg${i}-`, "m"));
+    for (const pid of initPids) expect(existsSync(`/proc/${pid}`)).toBe(false);
+    expect((await run("ip", ["link", "show", `hg${i}-g`])).code).not.toBe(0);
+    expect((await run("ip", ["route", "show", `10.221.${i}.0/24`])).stdout.trim()).toBe("");
+    expect(existsSync(lab.stateDir)).toBe(false);
+    const mounts = readFileSync("/proc/self/mountinfo", "utf8");
+    expect(mounts).not.toMatch(new RegExp(`/hg${i}-`));
+    expect(mounts).not.toContain(`${lab.stateDir}/`);
+    const leftovers = (await run("pgrep", ["-af", `${lab.stateDir}/`])).stdout.trim();
+    expect(leftovers).toBe("");
+    expect(readFileSync("/etc/hosts", "utf8")).toBe(etcHostsBefore);
+    expect(rootSshListing()).toEqual(rootSshBefore);
+  });
+});
