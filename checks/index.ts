@@ -1,17 +1,23 @@
 import type { Check } from "../src/runner/check.js";
 import vipHttp from "./net/vip-http.js";
 import twoBackends from "./net/two-backends.js";
+import ipForward from "./net/ip-forward.js";
+import nat from "./net/nat.js";
+import gateway from "./net/gateway.js";
+import proxyKeepalivedStopped from "./proxy/keepalived-stopped.js";
+import proxyModules from "./proxy/modules.js";
 import proxyRoundRobin from "./proxy/round-robin.js";
 import proxyLoadfactor from "./proxy/loadfactor.js";
 import proxyRouteidCookie from "./proxy/routeid-cookie.js";
 import proxySticky from "./proxy/sticky.js";
+import proxyFailover from "./proxy/failover.js";
 
 /**
  * The rubric, in the order of the lab text. Ids are a contract (reports, rubrics and
  * gradebooks use them): never rename one.
  */
-export const NET_CHECKS: Check[] = [vipHttp, twoBackends];
-export const PROXY_CHECKS: Check[] = [proxyRoundRobin, proxyLoadfactor, proxyRouteidCookie, proxySticky];
+export const NET_CHECKS: Check[] = [vipHttp, twoBackends, ipForward, nat, gateway];
+export const PROXY_CHECKS: Check[] = [proxyKeepalivedStopped, proxyModules, proxyRoundRobin, proxyLoadfactor, proxyRouteidCookie, proxySticky, proxyFailover];
 export const LVS_CHECKS: Check[] = [];
 
 export const ALL_CHECKS: Check[] = [...NET_CHECKS, ...PROXY_CHECKS, ...LVS_CHECKS];

@@ -1,6 +1,9 @@
 import { defineCheck, fail, inconclusive, pass, text } from "../../src/runner/check.js";
 import { countLabels, sampleEvidence } from "../../src/runner/evidence.js";
 import type { RequestRecord } from "../../src/probe/index.js";
+import type { CheckContext } from "../../src/runner/context.js";
+import { fetchPageCommand } from "../../src/runner/pages.js";
+import { isSshError } from "../../src/ssh/index.js";
 
 /**
  * Both web servers serve through the VIP. Sampled both ways: new connections (what LVS
@@ -51,6 +54,21 @@ export default defineCheck({
     const missing = expected.filter((n) => !seen.has(n));
     const foreign = Object.keys(counts).filter((l) => l.startsWith("unknown:") || l === "unidentified");
     if (missing.length === 0) {
+      // With SSH, each page must come from its own server: one machine serving both pages
+      // (a second vhost, a rewrite) shows both identities through the VIP too.
+      const impostors = ctx.ssh ? await pagesFromOwnServers(ctx) : [];
+      if (impostors.length) {
+        evidence.push({ kind: "own-pages", impostors });
+        const what = impostors.map((i) => `${i.backend} (${i.address}): ${i.label}`).join(", ");
+        return fail(
+          text(`Los dos nombres se ven por la VIP, pero no los sirve cada servidor: ${what}.`, `Both names show through the VIP, but not each from its own server: ${what}.`),
+          text(
+            "Cada servidor web debe servir su propia página (\"Bienvenido a webserverX\") en su dirección, y el balanceador debe apuntar a ambos.",
+            "Each web server must serve its own page (\"Bienvenido a webserverX\") at its own address, and the balancer must point at both.",
+          ),
+          evidence,
+        );
+      }
       return pass(text(`Se ven todos los servidores (${list}).`, `Every server is seen (${list}).`), evidence);
     }
     const pinned = ctx.part === "lvs" && ctx.spec.expect.persistenceTimeout > 0 && ctx.spec.grader.sourceAddresses.length === 0;
@@ -83,3 +101,20 @@ export default defineCheck({
     );
   },
 });
+
+/** Backends whose own address does not serve their own page, fetched from the balancer. */
+async function pagesFromOwnServers(ctx: CheckContext): Promise<{ backend: string; address: string; label: string }[]> {
+  const wrong: { backend: string; address: string; label: string }[] = [];
+  for (const b of ctx.spec.backends) {
+    try {
+      const r = await ctx.ssh!.exec("balancer", fetchPageCommand(b.address, b.port, ctx.spec.vip.path), { timeoutMs: 10_000 });
+      const id = ctx.http.identify(r.stdout);
+      if (id.backend !== b.name) wrong.push({ backend: b.name, address: b.address, label: r.stdout.trim() === "" ? "no answer" : id.label });
+    } catch (error) {
+      // No SSH to the balancer: this extra evidence is simply not available.
+      if (isSshError(error)) return [];
+      throw error;
+    }
+  }
+  return wrong;
+}

@@ -1,4 +1,5 @@
 import { defineCheck, fail, inconclusive, pass, text } from "../../src/runner/check.js";
+import { findRouteCookie } from "../../src/runner/cookies.js";
 import { countLabels, sampleEvidence } from "../../src/runner/evidence.js";
 import type { Evidence } from "../../src/runner/types.js";
 
@@ -74,19 +75,23 @@ export default defineCheck({
       );
     }
 
-    // 3. A cookie for another route moves the client there (the route decides, not chance).
+    // 3. A cookie for another server's route moves the client there (the route decides, not
+    // chance). The route is the one the balancer itself issued for that server when it was seen
+    // (a swapped route is proxy.routeid-cookie's fault, not a stickiness fault), else the spec's.
+    const issued = issuedRoutes(name, [...fresh.records, ...s.records]);
     const other = ctx.spec.backends.find((b) => b.name !== first!.backend);
     if (other) {
+      const route = issued.get(other.name) ?? other.route;
       const moved = ctx.http.client("forged");
-      await moved.forgeCookie(ctx.http.target, name, `.${other.route}`);
+      await moved.forgeCookie(ctx.http.target, name, `.${route}`);
       const f = await ctx.http.sample({ mode: "keep-alive", maxRequests: 10, client: moved, label: "forged cookie" });
       const fv = f.records.filter((r) => r.backend);
-      evidence.push(sampleEvidence(`forged .${other.route}`, "keep-alive", f.records, { forged: `${name}=.${other.route}` }));
+      evidence.push(sampleEvidence(`forged .${route}`, "keep-alive", f.records, { forged: `${name}=.${route}` }));
       if (fv.length === 0 || !fv.every((r) => r.backend === other.name)) {
         return fail(
           text(
-            `Con ${name}=.${other.route} se esperaba ${other.name} en todas las peticiones; se obtuvo ${fmt(countLabels(f.records))}.`,
-            `With ${name}=.${other.route} every request should reach ${other.name}; got ${fmt(countLabels(f.records))}.`,
+            `Con ${name}=.${route} se esperaba ${other.name} en todas las peticiones; se obtuvo ${fmt(countLabels(f.records))}.`,
+            `With ${name}=.${route} every request should reach ${other.name}; got ${fmt(countLabels(f.records))}.`,
           ),
           text(
             `Revise route=${other.route} en el BalancerMember de ${other.name} (${other.address}) y stickysession=${name}.`,
@@ -106,6 +111,16 @@ export default defineCheck({
     );
   },
 });
+
+/** backend → route, as the balancer's own Set-Cookie headers paired them. */
+function issuedRoutes(cookieName: string, records: readonly { backend: string | null; setCookie: string[] }[]): Map<string, string> {
+  const routes = new Map<string, string>();
+  for (const r of records) {
+    const cookie = r.backend ? findRouteCookie(r.setCookie, cookieName) : undefined;
+    if (cookie?.route && r.backend && !routes.has(r.backend)) routes.set(r.backend, cookie.route);
+  }
+  return routes;
+}
 
 function fmt(counts: Record<string, number>): string {
   return Object.entries(counts).map(([k, v]) => `${k}: ${v}`).join(", ");

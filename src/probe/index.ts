@@ -44,3 +44,4 @@ export {
   type FetchResult,
 } from "./fetch.js";
 export { classifyError } from "./errors.js";
+export { listenForArrivals, type Arrival, type Listener } from "./listener.js";

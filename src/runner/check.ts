@@ -29,3 +29,9 @@ export function graderError(message: Text, fix: Text, evidence: Evidence[] = [])
 export function skipped(message: Text, evidence: Evidence[] = []): Verdict {
   return { outcome: "skipped", message, evidence };
 }
+
+/** The check's SSH access; the runner gates SSH checks, so its absence is a wiring bug. */
+export function remote(ctx: CheckContext): NonNullable<CheckContext["ssh"]> {
+  if (!ctx.ssh) throw Object.assign(new Error("no SSH access"), { outcome: "skipped", message: text("Sin acceso SSH.", "No SSH access.") });
+  return ctx.ssh;
+}

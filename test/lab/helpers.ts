@@ -1,11 +1,14 @@
 /**
  * Small real-network helpers for the reference lab's tests: HTTP to the VIP over one keep-alive
- * connection, a TCP listener on the grader's address, the real OpenSSH client.
+ * connection, a TCP listener on the grader's address, the real OpenSSH client, ssh2.
  */
 import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
+import type { Duplex } from "node:stream";
+import { Client } from "ssh2";
 
 export interface VipResponse {
   status: number;
@@ -159,8 +162,6 @@ export async function ssh2ThroughBalancer(
   webserver: string,
   command: string,
 ): Promise<{ code: number; stdout: string }> {
-  const { Client } = await import("ssh2");
-  const { readFileSync } = await import("node:fs");
   const privateKey = readFileSync(join(stateDir, "id_ed25519"));
   const knownKeys = new Map(
     readFileSync(join(stateDir, "known_hosts"), "utf8")
@@ -177,7 +178,7 @@ export async function ssh2ThroughBalancer(
       jump.once("ready", () => resolve()).once("error", reject);
       jump.connect({ host: balancer, username: "root", privateKey, hostVerifier: verifierFor(balancer), readyTimeout: 5000 });
     });
-    const stream = await new Promise<import("node:stream").Duplex>((resolve, reject) =>
+    const stream = await new Promise<Duplex>((resolve, reject) =>
       jump.forwardOut("127.0.0.1", 0, webserver, 22, (error, channel) => (error ? reject(error) : resolve(channel))),
     );
     await new Promise<void>((resolve, reject) => {

@@ -1,0 +1,126 @@
+import { defineCheck, fail, graderError, pass, text } from "../../src/runner/check.js";
+import { measureFailover, type Mark } from "../../src/runner/failover.js";
+import type { Evidence } from "../../src/runner/types.js";
+
+/** Failed requests tolerated while Apache notices the stopped member (LAB-FACTS: a stop can cost one 502). */
+const MAX_FAILED = 1;
+
+/**
+ * Stop Apache on one web server: the VIP keeps answering, everything goes to the survivor, and
+ * a client stuck to the stopped server gets a new ROUTEID for the survivor. Then start it again
+ * (journaled, undone in all cases, verified) and time its return (Apache's `retry`, 60 s).
+ */
+export default defineCheck({
+  id: "proxy.failover",
+  part: "proxy",
+  title: text("Conmutación por error al parar un servidor web", "Failover when a web server stops"),
+  points: 2,
+  needs: ["http", "ssh", "disruptive"],
+  dependsOn: ["net.vip-http"],
+  usesVip: true,
+  timeoutMs: 240_000,
+  async run(ctx) {
+    const [victim, ...others] = ctx.spec.backends;
+    if (!victim || others.length === 0) throw new Error("a failover needs two backends");
+    const cookieName = ctx.spec.expect.cookieName;
+    const sticky = ctx.http.client("sticky");
+    await sticky.forgeCookie(ctx.http.target, cookieName, `.${victim.route}`);
+    const survivorRoutes = new Set(others.map((b) => b.route));
+    const stickyMoved = (marks: Mark[], stoppedAt: number) =>
+      marks.some((m) => m.t >= stoppedAt && m.client === "sticky" && m.route !== undefined && m.route !== null && survivorRoutes.has(m.route));
+
+    const m = await measureFailover(ctx, victim, {
+      clients: [{ name: "cookieless" }, { name: "sticky", client: sticky }],
+      waitFor: stickyMoved,
+    });
+    const summary = {
+      kind: "failover",
+      victim: m.victim,
+      survivors: m.survivors,
+      detectMs: m.detectMs ?? null,
+      failedRequests: m.failedRequests,
+      rejoined: m.rejoined,
+      rejoinMs: m.rejoinMs ?? null,
+      events: m.events,
+      timeline: m.timeline,
+    };
+    const evidence: Evidence[] = [summary, ...(m.restore ? [{ kind: "restore", ...m.restore }] : [])];
+
+    if (m.victimNotInService || !m.restore) {
+      return fail(
+        text(
+          `${victim.name} no recibió tráfico por la VIP en ${Math.round(ctx.spec.timeouts.rejoin / 1000)} s: no se puede comprobar la conmutación (no se paró nada).`,
+          `${victim.name} got no traffic through the VIP within ${Math.round(ctx.spec.timeouts.rejoin / 1000)} s: failover cannot be shown (nothing was stopped).`,
+        ),
+        text(`Arranque el servidor web de ${victim.name} y compruebe su BalancerMember.`, `Start ${victim.name}'s web server and check its BalancerMember.`),
+        evidence,
+      );
+    }
+    if (!m.restore.restored) {
+      const todo = m.restore.leftToDo;
+      return graderError(
+        text(
+          `¡No se pudo volver a arrancar el servidor web de ${victim.name}! Queda pendiente: ${todo ? todo.commands.join("; ") : "arrancarlo a mano"}.`,
+          `Could not start ${victim.name}'s web server again! Left to do: ${todo ? todo.commands.join("; ") : "start it by hand"}.`,
+        ),
+        text(`Ejecute hagrade restore o arránquelo a mano en ${victim.name}.`, `Run hagrade restore or start it by hand on ${victim.name}.`),
+        evidence,
+      );
+    }
+    if (m.victimStillAnswering) {
+      return fail(
+        text(
+          `Con el servidor web de ${victim.name} parado, su página sigue llegando por la VIP: ambas páginas salen de un mismo servidor.`,
+          `With ${victim.name}'s web server stopped, its page still comes through the VIP: both pages come from one server.`,
+        ),
+        text("Cada BalancerMember debe apuntar a un servidor web distinto, con su propia página.", "Each BalancerMember must point to a different web server, with its own page."),
+        evidence,
+      );
+    }
+    const after = m.timeline.filter((x) => m.stoppedAt !== undefined && x.t >= m.stoppedAt && x.t <= (m.startedAt ?? Infinity));
+    const served = after.filter((x) => m.survivors.includes(x.label));
+    if (served.length === 0 || m.failedRequests > MAX_FAILED) {
+      return fail(
+        text(
+          `Al parar ${victim.name}, la VIP falló ${m.failedRequests} de ${after.length} peticiones (se admite ${MAX_FAILED}).`,
+          `With ${victim.name} stopped, the VIP failed ${m.failedRequests} of ${after.length} requests (${MAX_FAILED} allowed).`,
+        ),
+        text(
+          `Compruebe que ${m.survivors.join(", ")} está en el balanceador y sirve su página; el proxy debe saltar al miembro que queda.`,
+          `Check that ${m.survivors.join(", ")} is in the balancer and serves its page; the proxy must move to the remaining member.`,
+        ),
+        evidence,
+      );
+    }
+    if (!after.some((x) => x.client === "sticky" && x.route && survivorRoutes.has(x.route))) {
+      return fail(
+        text(
+          `El cliente con ${cookieName}=.${victim.route} no recibió una cookie nueva para ${m.survivors.join(", ")} tras la caída.`,
+          `The client with ${cookieName}=.${victim.route} got no new cookie for ${m.survivors.join(", ")} after the failure.`,
+        ),
+        text(
+          `Use Header add Set-Cookie "${cookieName}=.%{BALANCER_WORKER_ROUTE}e; path=/" env=BALANCER_ROUTE_CHANGED para que el cliente cambie de ruta.`,
+          `Use Header add Set-Cookie "${cookieName}=.%{BALANCER_WORKER_ROUTE}e; path=/" env=BALANCER_ROUTE_CHANGED so the client changes route.`,
+        ),
+        evidence,
+      );
+    }
+    if (!m.rejoined) {
+      return fail(
+        text(
+          `${victim.name} volvió a servir en local, pero el balanceador no le envió tráfico en ${Math.round(ctx.spec.timeouts.rejoin / 1000)} s.`,
+          `${victim.name} serves locally again, but the balancer sent it no traffic within ${Math.round(ctx.spec.timeouts.rejoin / 1000)} s.`,
+        ),
+        text("Revise retry= y status= del BalancerMember (por defecto vuelve tras 60 s).", "Check the BalancerMember's retry= and status= (by default it returns after 60 s)."),
+        evidence,
+      );
+    }
+    return pass(
+      text(
+        `La VIP siguió sirviendo desde ${m.survivors.join(", ")} (${m.failedRequests} peticiones fallidas, detección en ${m.detectMs ?? 0} ms); el cliente fijado cambió de ruta; ${victim.name} volvió a recibir tráfico a los ${((m.rejoinMs ?? 0) / 1000).toFixed(1)} s de arrancarlo.`,
+        `The VIP kept serving from ${m.survivors.join(", ")} (${m.failedRequests} failed requests, detected in ${m.detectMs ?? 0} ms); the stuck client changed route; ${victim.name} got traffic again ${((m.rejoinMs ?? 0) / 1000).toFixed(1)} s after it started.`,
+      ),
+      evidence,
+    );
+  },
+});

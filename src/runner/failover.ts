@@ -1,0 +1,223 @@
+import type { Backend } from "../config/schema.js";
+import type { ProbeClient } from "../probe/index.js";
+import { withRestore, type RestoreReport } from "../ssh/index.js";
+import type { CheckContext } from "./context.js";
+import { findRouteCookie } from "./cookies.js";
+import { fetchPageCommand } from "./pages.js";
+import { remote } from "./check.js";
+
+/** Default commands: systemd where it runs, else SysV `service`, else apachectl (Debian and RHEL names). */
+export const DEFAULT_STOP =
+  "if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then systemctl stop apache2 2>/dev/null || systemctl stop httpd; " +
+  "elif command -v service >/dev/null 2>&1; then service apache2 stop 2>/dev/null || service httpd stop; " +
+  "else apache2ctl graceful-stop 2>/dev/null || apachectl graceful-stop; fi";
+export const DEFAULT_START =
+  "if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then systemctl start apache2 2>/dev/null || systemctl start httpd; " +
+  "elif command -v service >/dev/null 2>&1; then service apache2 start 2>/dev/null || service httpd start; " +
+  "else apache2ctl start 2>/dev/null || apachectl start; fi";
+
+export interface Mark {
+  /** ms since the watch started. */
+  t: number;
+  client: string;
+  label: string;
+  status?: number;
+  error?: string;
+  route?: string | null;
+}
+
+/**
+ * Steady traffic through the VIP while a server is stopped and started: each tick sends one
+ * request per simulated client on a new connection (what both LVS and Apache balance), never
+ * retried, so every failed request counts.
+ */
+export class TrafficWatch {
+  readonly marks: Mark[] = [];
+  readonly events: { t: number; what: string }[] = [];
+  private readonly started = performance.now();
+  private running = true;
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    private readonly ctx: CheckContext,
+    private readonly clients: { name: string; client?: ProbeClient }[],
+    private readonly intervalMs: number,
+  ) {}
+
+  now(): number {
+    return Math.round(performance.now() - this.started);
+  }
+
+  event(what: string): void {
+    this.events.push({ t: this.now(), what });
+  }
+
+  start(): this {
+    this.loop = (async () => {
+      while (this.running && !this.ctx.signal.aborted) {
+        const tick = performance.now();
+        for (const c of this.clients) {
+          const t = this.now();
+          const r = await this.ctx.http.get({ retries: 0, ...(c.client ? { client: c.client } : {}) });
+          const mark: Mark = { t, client: c.name, label: r.ok ? (r.label ?? "unidentified") : `error:${r.error.class}` };
+          if (r.ok) {
+            mark.status = r.status;
+            const cookie = findRouteCookie(r.setCookie, this.ctx.spec.expect.cookieName);
+            if (cookie) mark.route = cookie.route;
+            if (r.status >= 500) mark.label = `error:http-${r.status}`;
+          } else mark.error = r.error.class;
+          this.marks.push(mark);
+        }
+        const wait = this.intervalMs - (performance.now() - tick);
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+    })();
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+  }
+
+  /** Resolves when `predicate` holds for the marks, polling as marks arrive; false on timeout. */
+  async until(predicate: (marks: Mark[]) => boolean, timeoutMs: number): Promise<boolean> {
+    const deadline = performance.now() + timeoutMs;
+    while (performance.now() < deadline && !this.ctx.signal.aborted) {
+      if (predicate(this.marks)) return true;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(20, this.intervalMs / 2)));
+    }
+    return predicate(this.marks);
+  }
+}
+
+export interface FailoverMeasure {
+  victim: string;
+  survivors: string[];
+  stoppedAt?: number;
+  startedAt?: number;
+  /** ms from the stop until the victim's last answer (0 if none came after the stop). */
+  detectMs?: number;
+  failedRequests: number;
+  /** The victim kept answering after it was stopped: its page comes from elsewhere. */
+  victimStillAnswering: boolean;
+  rejoinMs?: number;
+  rejoined: boolean;
+  /** The victim never answered through the VIP before the test: nothing was changed. */
+  victimNotInService?: boolean;
+  /** Absent when nothing was changed. */
+  restore?: RestoreReport;
+  timeline: Mark[];
+  events: { t: number; what: string }[];
+  error?: string;
+}
+
+/** Consecutive answers without the victim that count as "traffic has moved". */
+const SETTLED_ANSWERS = 10;
+/** The victim's page seen this long after its server was stopped means it comes from elsewhere. */
+const CHEAT_WINDOW_MS = 3000;
+
+/**
+ * Stops the web server `victim` over SSH (journaled first, undone in all cases and verified),
+ * watches the VIP while it is down and after it is started again, and measures what happened.
+ */
+export async function measureFailover(
+  ctx: CheckContext,
+  victim: Backend,
+  options: { clients: { name: string; client?: ProbeClient }[]; waitFor?: (marks: Mark[], stoppedAt: number) => boolean },
+): Promise<FailoverMeasure> {
+  const ssh = remote(ctx);
+  const page = await ssh.exec(victim.name, fetchPageCommand("127.0.0.1", victim.port, ctx.spec.vip.path), { timeoutMs: 10_000 });
+  const literal = identityText(ctx, victim, page.stdout);
+  const verify = literal
+    ? `${fetchPageCommand("127.0.0.1", victim.port, ctx.spec.vip.path)} | grep -qF -- '${literal.replace(/'/g, "'\\''")}'`
+    : fetchPageCommand("127.0.0.1", victim.port, ctx.spec.vip.path);
+  const watch = new TrafficWatch(ctx, options.clients, 100).start();
+  const survivors = ctx.spec.backends.filter((b) => b.name !== victim.name).map((b) => b.name);
+  const failoverMs = ctx.spec.timeouts.failover;
+  let stoppedAt: number | undefined;
+  let victimStillAnswering = false;
+  try {
+    // A baseline: the victim must be serving through the VIP before it is stopped (a member
+    // that failed recently stays out for Apache's `retry`, 60 s by default).
+    const inService = await watch.until((m) => m.some((x) => x.label === victim.name), ctx.spec.timeouts.rejoin);
+    if (!inService) {
+      await watch.stop();
+      return {
+        victim: victim.name,
+        survivors,
+        failedRequests: 0,
+        victimStillAnswering: false,
+        victimNotInService: true,
+        rejoined: false,
+        timeline: watch.marks,
+        events: watch.events,
+      };
+    }
+    // The clock starts before the journaled change runs: the stop takes effect while the SSH
+    // command is still returning, and the requests of that moment belong to the failover.
+    stoppedAt = watch.now();
+    watch.event("stop");
+    const outcome = await withRestore(
+      { journal: ctx.journal(), pool: ssh.pool },
+      {
+        host: victim.name,
+        description: {
+          es: `Parar el servidor web de ${victim.name} para comprobar la conmutación por error`,
+          en: `Stop ${victim.name}'s web server to check failover`,
+        },
+        before: fetchPageCommand("127.0.0.1", victim.port, ctx.spec.vip.path),
+        change: victim.service.stop ?? DEFAULT_STOP,
+        undo: victim.service.start ?? DEFAULT_START,
+        verify,
+        timeoutMs: failoverMs + 10_000,
+      },
+      async () => {
+        watch.event("stopped");
+        const after = (m: Mark[]) => m.filter((x) => x.t >= stoppedAt!);
+        const settled = (m: Mark[]) => {
+          const tail = after(m).slice(-SETTLED_ANSWERS * options.clients.length);
+          return tail.length >= SETTLED_ANSWERS * options.clients.length && tail.every((x) => x.label !== victim.name);
+        };
+        await watch.until((m) => settled(m) && (options.waitFor?.(m, stoppedAt!) ?? true), failoverMs);
+        const lastVictim = after(watch.marks).filter((x) => x.label === victim.name).pop();
+        victimStillAnswering = lastVictim !== undefined && lastVictim.t - stoppedAt! > CHEAT_WINDOW_MS;
+      },
+    );
+    const startedAt = watch.now();
+    watch.event(outcome.restore.restored ? "started (verified)" : "start attempted");
+    let rejoined = false;
+    if (outcome.restore.restored && !victimStillAnswering) {
+      rejoined = await watch.until((m) => m.some((x) => x.t > startedAt && x.label === victim.name), ctx.spec.timeouts.rejoin);
+    }
+    await watch.stop();
+    const marks = watch.marks;
+    const transition = marks.filter((x) => stoppedAt !== undefined && x.t >= stoppedAt && x.t <= startedAt);
+    const lastVictim = transition.filter((x) => x.label === victim.name).pop();
+    const firstBack = marks.find((x) => x.t > startedAt && x.label === victim.name);
+    return {
+      victim: victim.name,
+      survivors,
+      ...(stoppedAt !== undefined ? { stoppedAt } : {}),
+      startedAt,
+      ...(stoppedAt !== undefined ? { detectMs: lastVictim ? lastVictim.t - stoppedAt : 0 } : {}),
+      failedRequests: transition.filter((x) => x.label.startsWith("error:")).length,
+      victimStillAnswering,
+      ...(firstBack ? { rejoinMs: firstBack.t - startedAt } : {}),
+      rejoined,
+      restore: outcome.restore,
+      timeline: marks,
+      events: watch.events,
+      ...(outcome.error !== undefined ? { error: outcome.error instanceof Error ? outcome.error.message : String(outcome.error) } : {}),
+    };
+  } finally {
+    await watch.stop();
+  }
+}
+
+/** The identity text exactly as the page shows it ("Bienvenido a webserver1"), for a literal grep. */
+function identityText(ctx: CheckContext, victim: Backend, body: string): string | undefined {
+  const re = new RegExp(victim.match ?? ctx.spec.identity.pattern, ctx.spec.identity.flags);
+  const m = re.exec(body.slice(0, 65536));
+  return m?.[0] && m[0].length <= 200 ? m[0] : undefined;
+}
