@@ -10,6 +10,8 @@ import { jsonReporter } from "./report/json.js";
 import type { Reporter } from "./report/reporter.js";
 import { safeForTerminal } from "./report/terminal.js";
 import { gradeLab } from "./runner/grade.js";
+import { openSsh } from "./runner/remote.js";
+import { listPendingJournals, replayJournal, RestoreJournal } from "./ssh/index.js";
 import type { Lang, PartOption, RunResult } from "./runner/types.js";
 import { VERSION } from "./version.js";
 
@@ -39,6 +41,12 @@ Options of run:
   --min-score N          exit 0 only when the score is at least N (default: all points)
   --accept-new-host-keys trust unknown SSH host keys on first use and remember them
   --interactive          guide you through steps hagrade cannot do by SSH
+  --journal-dir DIR      where restore journals are written (default: reports/.journal)
+
+Options of restore:
+  --dir DIR | --journal FILE   journals to replay (default: every unfinished one in reports/.journal)
+  --spec FILE            the lab spec, when the journal does not name it
+  --force                replay even if the run that wrote it seems alive
 
 Exit codes: 0 graded and score >= min-score, 1 the lab has faults, 2 bad input,
 3 the grader could not reach what it must (infrastructure error).
@@ -72,6 +80,7 @@ async function cmdRun(args: string[]): Promise<number> {
     "min-score": { type: "string" },
     "accept-new-host-keys": { type: "boolean", default: false },
     interactive: { type: "boolean", default: false },
+    "journal-dir": { type: "string" },
   });
   if (!values.spec) throw new UsageError("--spec FILE is required (write one with `hagrade init`)");
   const part = values.part as string | undefined;
@@ -111,7 +120,7 @@ async function cmdRun(args: string[]): Promise<number> {
     long: Boolean(values.long),
     interactive: Boolean(values.interactive),
     acceptNewHostKeys: Boolean(values["accept-new-host-keys"]),
-    journalDir: resolve("reports", ".journal"),
+    journalDir: resolve(String(values["journal-dir"] ?? join("reports", ".journal"))),
     specPath,
     ...(part ? { part: part as PartOption } : {}),
     ...(values.only ? { only: String(values.only).split(",").map((s) => s.trim()).filter(Boolean) } : {}),
@@ -128,6 +137,63 @@ async function cmdRun(args: string[]): Promise<number> {
 export function exitCodeFor(result: RunResult, minScore: number): number {
   if (result.counts.error > 0) return EXIT.infrastructure;
   return result.score + 1e-9 >= minScore ? EXIT.ok : EXIT.studentFault;
+}
+
+/**
+ * Replays what a killed run left changed on a lab (a stopped web server, a changed page),
+ * from the restore journals, and verifies it. Exit 0 when every journal is complete.
+ */
+async function cmdRestore(args: string[]): Promise<number> {
+  const { values } = parse(args, {
+    journal: { type: "string" },
+    dir: { type: "string" },
+    spec: { type: "string" },
+    lang: { type: "string" },
+    force: { type: "boolean", default: false },
+    "accept-new-host-keys": { type: "boolean", default: false },
+  });
+  const lang = pickLang(values.lang, "es");
+  const dir = resolve(String(values.dir ?? join("reports", ".journal")));
+  const journals = values.journal
+    ? [{ file: resolve(String(values.journal)), specPath: undefined as string | undefined }]
+    : listPendingJournals(dir).map((j) => ({ file: j.file, specPath: j.specPath }));
+  if (journals.length === 0) {
+    process.stdout.write(lang === "es" ? `Nada que restaurar en ${dir}.\n` : `Nothing to restore in ${dir}.\n`);
+    return EXIT.ok;
+  }
+  let complete = true;
+  for (const j of journals) {
+    const specPath = values.spec ? resolve(String(values.spec)) : (j.specPath ?? RestoreJournal.load(j.file).document.specPath);
+    if (!specPath) throw new UsageError(`${j.file} does not name its lab spec: give it with --spec FILE`);
+    const loaded = await loadSpec(specPath);
+    if (!loaded.ok) {
+      process.stderr.write(formatProblems(loaded.problems, lang) + "\n");
+      return EXIT.badInput;
+    }
+    const secrets = new SecretRegistry();
+    const ssh = await openSsh(loaded.spec, secrets, Boolean(values["accept-new-host-keys"]));
+    if (!ssh.ok) throw new UsageError(ssh.message.en);
+    try {
+      const report = await replayJournal(j.file, ssh.pool, { force: Boolean(values.force) });
+      if (report.writerAlive) {
+        process.stdout.write(`${j.file}: ${lang === "es" ? "la ejecución que lo escribió sigue viva (use --force)" : "the run that wrote it is still alive (use --force)"}\n`);
+        complete = false;
+        continue;
+      }
+      for (const e of report.entries) {
+        process.stdout.write(`${e.restored ? "✔" : "✘"} ${e.host}: ${safeForTerminal(e.description[lang])} — ${e.status}\n`);
+      }
+      for (const left of report.leftToDo) {
+        complete = false;
+        process.stdout.write(`${lang === "es" ? "Pendiente a mano en" : "Left to do by hand on"} ${left.host} (${left.address}):\n`);
+        for (const c of left.commands) process.stdout.write(`  ${safeForTerminal(secrets.redact(c))}\n`);
+      }
+      if (!report.complete) complete = false;
+    } finally {
+      await ssh.pool.closeAll();
+    }
+  }
+  return complete ? EXIT.ok : EXIT.infrastructure;
 }
 
 async function cmdInit(args: string[]): Promise<number> {
@@ -163,6 +229,8 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdRun(rest);
       case "init":
         return await cmdInit(rest);
+      case "restore":
+        return await cmdRestore(rest);
       default:
         throw new UsageError(`unknown command "${command}"`);
     }

@@ -53,8 +53,11 @@ export default defineCheck({
     try {
       for (const b of ctx.spec.backends) {
         const marker = `hagrade-nat-${b.name}`;
-        const probe = `timeout 5 bash -c ${shQuote(`echo ${marker} > /dev/tcp/${listenAddress}/${port}`)} 2>/dev/null || curl -s -m 5 -o /dev/null ${shQuote(`http://${listenAddress}:${port}/${marker}`)}`;
-        const r = await ssh.exec(b.name, probe, { timeoutMs: 10_000 });
+        // bash's /dev/tcp where there is bash, else curl; a dropped SYN ends at the 4 s bound.
+        const probe =
+          `if command -v bash >/dev/null 2>&1; then timeout 4 bash -c ${shQuote(`echo ${marker} > /dev/tcp/${listenAddress}/${port}`)} 2>/dev/null; ` +
+          `else curl -s -m 4 -o /dev/null ${shQuote(`http://${listenAddress}:${port}/${marker}`)}; fi`;
+        const r = await ssh.exec(b.name, probe, { timeoutMs: 12_000 });
         if (!listener) {
           reached.push({ backend: b.name, from: null, natted: r.code === 0 ? null : false });
           continue;

@@ -124,7 +124,12 @@ const CHEAT_WINDOW_MS = 3000;
 export async function measureFailover(
   ctx: CheckContext,
   victim: Backend,
-  options: { clients: { name: string; client?: ProbeClient }[]; waitFor?: (marks: Mark[], stoppedAt: number) => boolean },
+  options: {
+    clients: { name: string; client?: ProbeClient }[];
+    waitFor?: (marks: Mark[], stoppedAt: number) => boolean;
+    /** Whether the outage went well enough to be worth waiting for the victim's return. */
+    outageOk?: (outage: Mark[]) => boolean;
+  },
 ): Promise<FailoverMeasure> {
   const ssh = remote(ctx);
   const page = await ssh.exec(victim.name, fetchPageCommand("127.0.0.1", victim.port, ctx.spec.vip.path), { timeoutMs: 10_000 });
@@ -187,7 +192,8 @@ export async function measureFailover(
     const startedAt = watch.now();
     watch.event(outcome.restore.restored ? "started (verified)" : "start attempted");
     let rejoined = false;
-    if (outcome.restore.restored && !victimStillAnswering) {
+    const outage = watch.marks.filter((x) => x.t >= stoppedAt! && x.t <= startedAt);
+    if (outcome.restore.restored && !victimStillAnswering && (options.outageOk?.(outage) ?? true)) {
       rejoined = await watch.until((m) => m.some((x) => x.t > startedAt && x.label === victim.name), ctx.spec.timeouts.rejoin);
     }
     await watch.stop();

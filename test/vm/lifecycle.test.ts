@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { startVmLab, type VmLab } from "../../fixtures/vm/index.js";
+import { loadSpec } from "../../src/config/index.js";
 import { LabSsh, countBackends, hostTraces, samplePages, waitUntil } from "./helpers.js";
 
 const shell = (command: string) => execSync(command, { encoding: "utf8" });
@@ -29,7 +30,9 @@ describe("LVS lab VM", () => {
     await lab?.stop();
   }, 60_000);
 
-  it("writes the lab spec hagrade reads, with its key and known hosts", () => {
+  it("writes the lab spec hagrade reads, with its key and known hosts", async () => {
+    const loaded = await loadSpec(lab.specPath);
+    expect(loaded.ok ? loaded.warnings : loaded.problems).toEqual([]);
     const spec = parse(readFileSync(lab.specPath, "utf8")) as Record<string, unknown>;
     expect(spec).toEqual(JSON.parse(JSON.stringify(lab.spec)));
     expect(lab.spec).toMatchObject({

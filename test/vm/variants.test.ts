@@ -3,13 +3,17 @@
  * verdicts), the keepalived templates, the lab spec built from them, and the outputs captured
  * from the real lab (fixtures/vm/captured, index 1). No VM is booted here.
  */
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { parseSpecText } from "../../src/config/index.js";
 import {
   buildVmLabSpec,
   loadVariants,
   parseIpvsTable,
+  specYaml,
   variantCheckIds,
   variantNames,
   vmLabAddresses,
@@ -79,6 +83,20 @@ describe("LVS lab variants", () => {
     }
     expect(buildVmLabSpec(7, "wrr-1-1", "/x").backends.map((backend) => backend.weight)).toEqual([3, 1]);
     expect(buildVmLabSpec(7, "persistence-0", "/x").expect.persistenceTimeout).toBe(1200);
+  });
+
+  it("builds specs that hagrade's own spec loader accepts without a warning", async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), "hgvm-spec-"));
+    try {
+      execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(stateDir, "id_ed25519")]);
+      writeFileSync(join(stateDir, "known_hosts"), "");
+      for (const name of variantNames) {
+        const result = await parseSpecText(specYaml(buildVmLabSpec(7, name, stateDir)), { baseDir: stateDir, sourceName: name });
+        expect(result.ok ? result.warnings : result.problems, name).toEqual([]);
+      }
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
   });
 
   it("has real ipvsadm and keepalived.conf captures that show each variant's table", () => {

@@ -1,0 +1,177 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import junitModule from "junit-report-builder";
+import type { Builder, TestCase } from "junit-report-builder";
+import type { CheckResult, Evidence, Lang, RunResult } from "../runner/types.js";
+import type { Reporter } from "./reporter.js";
+import { WORDS, formatDuration } from "./i18n.js";
+
+export interface FileReporterOptions {
+  lang: Lang;
+  /** Removes secrets from any text before it is written. */
+  redact?: (text: string) => string;
+}
+
+// The package's CommonJS entry exports the builder itself as module.exports, while its typings
+// declare an ES default export: under NodeNext the typed default is the namespace, not the builder.
+const builder = junitModule as unknown as Builder;
+
+/** Evidence text in a JUnit failure stays short: CI pages show it inline; the HTML has the rest. */
+const MAX_EVIDENCE_LINES = 12;
+const MAX_LINE_CHARS = 300;
+
+/**
+ * One `<testsuite>` per lab (the document's root element: the Jenkins JUnit schema has no
+ * `skipped` attribute on `<testsuites>`, which the builder would write), one `<testcase>` per check.
+ * The schema has no properties on a testcase, so each check's points are suite properties
+ * named `<check id>.points` / `<check id>.maxPoints`, and also the first line of its system-out.
+ */
+export function junitReporter(path: string, options: FileReporterOptions): Reporter {
+  return {
+    async onEnd(result: RunResult) {
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(path, renderJunit(result, options), "utf8");
+      return [path];
+    },
+  };
+}
+
+export function renderJunit(result: RunResult, { lang, redact = (t) => t }: FileReporterOptions): string {
+  const owner = redact(result.student?.name ?? result.student?.id ?? result.lab);
+  const suite = builder.newBuilder().testSuite().name(owner).time(seconds(result.durationMs)).timestamp(new Date(result.startedAt));
+  suite.property("lab", redact(result.lab));
+  suite.property("part", result.part);
+  suite.property("score", String(result.score));
+  suite.property("maxScore", String(result.maxScore));
+  suite.property("hagradeVersion", result.tool.version);
+  suite.property("httpRequests", String(result.traffic.httpRequests));
+  suite.property("sshCommands", String(result.traffic.sshCommands));
+  for (const c of result.checks) {
+    suite.property(`${c.id}.points`, String(c.points));
+    suite.property(`${c.id}.maxPoints`, String(c.maxPoints));
+  }
+  for (const c of result.checks) addCase(suite.testCase(), c, owner, lang, redact);
+  const root = suite.build();
+  const xml = root.end({ pretty: true });
+  // The texts were redacted one by one; this pass catches a secret split across them.
+  return redact(xml) + "\n";
+}
+
+function addCase(tc: TestCase, c: CheckResult, owner: string, lang: Lang, redact: (t: string) => string): void {
+  const w = WORDS[lang];
+  tc.className(`${owner}.${c.part}`).name(c.id).time(seconds(c.durationMs));
+  const message = redact(`${c.title[lang]}: ${c.message[lang]}`);
+  const details = redact(detailsText(c, lang));
+  const points = `${w.score}: ${c.points} / ${c.maxPoints} ${w.points}`;
+  switch (c.outcome) {
+    case "pass":
+      tc.standardOutput(`${points}\n${redact(c.message[lang])}`);
+      break;
+    case "fail":
+      tc.failure(message, "fail").stacktrace(details);
+      tc.standardOutput(points);
+      break;
+    case "inconclusive":
+    case "error":
+      tc.error(message, c.outcome, details);
+      tc.standardOutput(points);
+      break;
+    case "skipped": {
+      tc.skipped();
+      tc.standardOutput(`${points}\n${message}`);
+      // The builder writes a bare <skipped/>; CI tools show its message attribute as the reason.
+      const build = tc.build.bind(tc);
+      tc.build = (parent) => {
+        const element = build(parent);
+        for (const child of element.children) {
+          if ("name" in child && child.name === "skipped" && "att" in child && typeof child.att === "function") {
+            child.att("message", message);
+          }
+        }
+        return element;
+      };
+      break;
+    }
+  }
+}
+
+function detailsText(c: CheckResult, lang: Lang): string {
+  const w = WORDS[lang];
+  const parts: string[] = [];
+  if (c.fix) parts.push(`${w.fix}: ${c.fix[lang]}`);
+  const lines = c.evidence.flatMap((e) => evidenceSummary(e, lang));
+  if (lines.length > 0) {
+    parts.push(`${w.evidence}:`);
+    parts.push(...lines.slice(0, MAX_EVIDENCE_LINES).map((l) => `  ${clip(l)}`));
+    if (lines.length > MAX_EVIDENCE_LINES) parts.push(`  … ${lines.length - MAX_EVIDENCE_LINES} ${w.more}`);
+  }
+  return parts.join("\n");
+}
+
+/** One line or a few per evidence item: what a teacher reading a CI log needs to see. */
+export function evidenceSummary(e: Evidence, lang: Lang): string[] {
+  const w = WORDS[lang];
+  switch (e.kind) {
+    case "sample": {
+      const counts = record(e.counts);
+      const ratio = record(e.ratio);
+      const expected = record(ratio.expectedShares);
+      const line = `${w.sample} ${str(e.name)} (${str(e.mode)}): ${num(e.n)} ${w.requests}; ${Object.entries(counts).map(([k, v]) => `${k}=${String(v)}`).join(", ")}`;
+      const shares = Object.keys(expected).length
+        ? [`${w.observed} ${shareList(record(ratio.observedShares))}; ${w.expected} ${shareList(expected)}`]
+        : [];
+      return [line, ...shares];
+    }
+    case "failover": {
+      const rejoin = typeof e.rejoinMs === "number" ? `${w.rejoinedIn} ${formatDuration(lang, e.rejoinMs)}` : w.notRejoined;
+      const detect = typeof e.detectMs === "number" ? `; ${w.detectedIn} ${formatDuration(lang, e.detectMs)}` : "";
+      return [`${str(e.victim)}: ${num(e.failedRequests)} ${w.failedRequests}${detect}; ${rejoin}`];
+    }
+    case "ssh-commands":
+      return list(e.commands).map((x) => {
+        const c = record(x);
+        return `${str(c.host)}$ ${str(c.command)} → ${w.exitCode} ${c.code === null ? "-" : String(c.code)}`;
+      });
+    case "cookie-trace":
+      return [`${w.client} ${String(e.client)}: ${e.error ? `${w.error} ${JSON.stringify(e.error)}` : `${String(e.status)} ${str(e.backend)} ${w.setCookie}: ${list(e.setCookie).map(String).join(" | ") || w.none}`}`];
+    case "http-request":
+      return [`${str(e.url)}: ${e.ok === false ? `${w.error} ${JSON.stringify(e.error)}` : `${String(e.status)} ${str(e.label)}`}`];
+    case "restore":
+      return [`${w.restore} ${str(e.host)}: ${e.restored === true ? w.restored : w.notRestored}`];
+    case "dependency":
+      return [`${w.dependsOn} ${str(e.dependsOn)} (${str(e.outcome)})`];
+    default:
+      return [`${e.kind}: ${JSON.stringify(e)}`];
+  }
+}
+
+function seconds(ms: number): number {
+  return Math.round(ms) / 1000;
+}
+
+function clip(s: string): string {
+  const oneLine = s.replace(/\s+/g, " ");
+  return oneLine.length > MAX_LINE_CHARS ? `${oneLine.slice(0, MAX_LINE_CHARS)}…` : oneLine;
+}
+
+function shareList(shares: Record<string, unknown>): string {
+  return Object.entries(shares)
+    .map(([k, v]) => `${k} ${typeof v === "number" ? `${(v * 100).toFixed(1)}%` : String(v)}`)
+    .join(", ");
+}
+
+function record(v: unknown): Record<string, unknown> {
+  return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+function list(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : [];
+}
+
+function str(v: unknown): string {
+  return typeof v === "string" ? v : v === undefined || v === null ? "-" : JSON.stringify(v);
+}
+
+function num(v: unknown): string {
+  return typeof v === "number" ? String(v) : "-";
+}

@@ -1,0 +1,90 @@
+/**
+ * Every Part 2 check on the real reference lab and on each broken variant: the correct lab
+ * passes everything, and each variant fails exactly what its fault breaks (variants.json),
+ * with a message in both languages that says what to fix. Failover (disruptive) has its own file.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { listVariants, startLab, type Lab } from "../../fixtures/netns/index.js";
+import { loadSpec } from "../../src/config/index.js";
+import { gradeLab } from "../../src/runner/grade.js";
+import type { RunResult } from "../../src/runner/types.js";
+
+const NON_DISRUPTIVE = [
+  "net.vip-http",
+  "net.two-backends",
+  "net.ip-forward",
+  "net.nat",
+  "net.gateway",
+  "proxy.keepalived-stopped",
+  "proxy.modules",
+  "proxy.round-robin",
+  "proxy.loadfactor",
+  "proxy.routeid-cookie",
+  "proxy.sticky",
+];
+const PARALLEL_LABS = 5;
+
+const variants = listVariants();
+const labs = new Map<string, Lab>();
+const results = new Map<string, RunResult>();
+
+async function grade(lab: Lab): Promise<RunResult> {
+  const loaded = await loadSpec(lab.specPath);
+  if (!loaded.ok) throw new Error(`spec of ${lab.name} does not load: ${JSON.stringify(loaded.problems)}`);
+  return gradeLab(loaded.spec, {
+    lang: "es",
+    part: "proxy",
+    disruptive: false,
+    long: false,
+    interactive: false,
+    acceptNewHostKeys: false,
+    journalDir: `${lab.stateDir}/journal`,
+    only: NON_DISRUPTIVE,
+  });
+}
+
+beforeAll(async () => {
+  // Up and graded a few at a time: each lab is its own namespaces and VIP, so they cannot disturb each other.
+  const queue = [...variants];
+  await Promise.all(
+    Array.from({ length: PARALLEL_LABS }, async () => {
+      for (let v = queue.shift(); v; v = queue.shift()) {
+        const lab = await startLab({ variant: v.name });
+        labs.set(v.name, lab);
+        results.set(v.name, await grade(lab));
+        await lab.stop();
+      }
+    }),
+  );
+}, 600_000);
+
+afterAll(async () => {
+  await Promise.all([...labs.values()].map((l) => l.stop()));
+});
+
+describe.each(variants.map((v) => [v.name, v] as const))("variant %s", (name, variant) => {
+  it("gives each check the outcome the variant's fault calls for", () => {
+    const result = results.get(name)!;
+    const outcome = Object.fromEntries(result.checks.map((c) => [c.id, c]));
+    const summary = result.checks.map((c) => `${c.id}: ${c.outcome} — ${c.message.en}`).join("\n");
+    for (const id of variant.expect.pass.filter((i) => NON_DISRUPTIVE.includes(i))) {
+      expect(outcome[id]?.outcome, `${id} should pass\n${summary}`).toBe("pass");
+    }
+    for (const id of variant.expect.fail.filter((i) => NON_DISRUPTIVE.includes(i))) {
+      expect(["fail", "skipped"], `${id} should not pass\n${summary}`).toContain(outcome[id]?.outcome);
+    }
+  });
+
+  it("says what was wrong and how to fix it, in Spanish and English", () => {
+    const result = results.get(name)!;
+    for (const c of result.checks.filter((c) => c.outcome === "fail")) {
+      expect(c.message.es.length, c.id).toBeGreaterThan(10);
+      expect(c.message.en.length, c.id).toBeGreaterThan(10);
+      expect(c.message.es, c.id).not.toEqual(c.message.en);
+      expect(c.fix?.es.length ?? 0, `${c.id} has a fix`).toBeGreaterThan(10);
+      expect(c.fix?.en.length ?? 0, `${c.id} has a fix`).toBeGreaterThan(10);
+    }
+    if (name === "correct") expect(result.score).toBe(result.maxScore);
+    else expect(result.score).toBeLessThan(result.maxScore);
+  });
+});
