@@ -40,7 +40,7 @@ if [ $want_netns = 1 ] || [ $want_vm = 1 ]; then
   need iptables iptables; need python3 python3; need sudo sudo
 fi
 if [ $want_report = 1 ]; then
-  need xmllint libxml2-utils
+  need xmllint libxml2-utils; need chromium chromium
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   # shellcheck disable=SC2207

@@ -7,6 +7,8 @@ import { SecretRegistry } from "./config/secrets.js";
 import { starterSpec } from "./config/init.js";
 import { consoleReporter } from "./report/console.js";
 import { jsonReporter } from "./report/json.js";
+import { junitReporter } from "./report/junit.js";
+import { htmlReporter } from "./report/html.js";
 import type { Reporter } from "./report/reporter.js";
 import { safeForTerminal } from "./report/terminal.js";
 import { gradeLab } from "./runner/grade.js";
@@ -37,7 +39,7 @@ Options of run:
   --long                 also run checks that wait out long timeouts
   --json FILE            write the JSON result here
   --out DIR              report folder (default: reports/<lab>)
-  --reporter LIST        console,json (default: both)
+  --reporter LIST        console,json,junit,html (default: all; files go to --out)
   --min-score N          exit 0 only when the score is at least N (default: all points)
   --accept-new-host-keys trust unknown SSH host keys on first use and remember them
   --interactive          guide you through steps hagrade cannot do by SSH
@@ -103,8 +105,10 @@ async function cmdRun(args: string[]): Promise<number> {
   const lang = pickLang(values.lang, spec.lang);
   for (const w of loaded.warnings) process.stderr.write(`${safeForTerminal(typeof w === "string" ? w : JSON.stringify(w))}\n`);
 
-  const wanted = new Set(String(values.reporter ?? "console,json").split(",").map((s) => s.trim()).filter(Boolean));
-  for (const r of wanted) if (!["console", "json"].includes(r)) throw new UsageError(`--reporter: unknown reporter "${r}" (known: console, json)`);
+  const wanted = new Set(String(values.reporter ?? "console,json,junit,html").split(",").map((s) => s.trim()).filter(Boolean));
+  for (const r of wanted) {
+    if (!["console", "json", "junit", "html"].includes(r)) throw new UsageError(`--reporter: unknown reporter "${r}" (known: console, json, junit, html)`);
+  }
   const outDir = resolve(String(values.out ?? join("reports", spec.lab)));
   // Every secret resolved during the run is redacted from every report.
   const secrets = new SecretRegistry();
@@ -113,6 +117,8 @@ async function cmdRun(args: string[]): Promise<number> {
   if (wanted.has("console")) reporters.push(consoleReporter(lang));
   const jsonPath = values.json ? resolve(String(values.json)) : wanted.has("json") ? join(outDir, "result.json") : undefined;
   if (jsonPath) reporters.push(jsonReporter(jsonPath, redact));
+  if (wanted.has("junit")) reporters.push(junitReporter(join(outDir, "junit.xml"), { lang, redact }));
+  if (wanted.has("html")) reporters.push(htmlReporter(join(outDir, "scorecard.html"), { lang, redact }));
 
   const result = await gradeLab(spec, {
     lang,

@@ -79,8 +79,23 @@ export default defineCheck({
         evidence,
       );
     }
-    const after = m.timeline.filter((x) => m.stoppedAt !== undefined && x.t >= m.stoppedAt && x.t <= (m.startedAt ?? Infinity));
+    const after = m.timeline.filter((x) => m.stoppedAt !== undefined && x.t >= m.stoppedAt && x.t <= (m.outageEnd ?? m.startedAt ?? Infinity));
     const served = after.filter((x) => m.survivors.includes(x.label));
+    const before = m.timeline.filter((x) => m.stoppedAt !== undefined && x.t < m.stoppedAt);
+    const survivorsBefore = m.survivors.filter((n) => before.some((x) => x.label === n));
+    // Judged on the end of the outage: requests already on their way when the stop ran still count as served.
+    const lateOutage = after.slice(Math.floor(after.length / 2));
+    if (survivorsBefore.length > 0 && lateOutage.length > 0 && !lateOutage.some((x) => m.survivors.includes(x.label))) {
+      // Stopping one server took the other's page down too: the "other" page came from it.
+      return fail(
+        text(
+          `Al parar solo ${victim.name}, también desapareció la página de ${survivorsBefore.join(", ")}: ambas páginas salen de un mismo servidor.`,
+          `Stopping only ${victim.name} also took down ${survivorsBefore.join(", ")}'s page: both pages come from one server.`,
+        ),
+        text("Cada BalancerMember debe apuntar a un servidor web distinto, con su propia página.", "Each BalancerMember must point to a different web server, with its own page."),
+        evidence,
+      );
+    }
     if (served.length === 0 || m.failedRequests > MAX_FAILED) {
       return fail(
         text(

@@ -96,6 +96,8 @@ export interface FailoverMeasure {
   survivors: string[];
   stoppedAt?: number;
   startedAt?: number;
+  /** When the outage ended on purpose (the restore began). */
+  outageEnd?: number;
   /** ms from the stop until the victim's last answer (0 if none came after the stop). */
   detectMs?: number;
   failedRequests: number;
@@ -142,10 +144,14 @@ export async function measureFailover(
   const failoverMs = ctx.spec.timeouts.failover;
   let stoppedAt: number | undefined;
   let victimStillAnswering = false;
+  let restoringAt: number | undefined;
   try {
     // A baseline: the victim must be serving through the VIP before it is stopped (a member
     // that failed recently stays out for Apache's `retry`, 60 s by default).
-    const inService = await watch.until((m) => m.some((x) => x.label === victim.name), ctx.spec.timeouts.rejoin);
+    const inService = await watch.until(
+      (m) => m.some((x) => x.label === victim.name) && (survivors.every((n) => m.some((x) => x.label === n)) || m.length >= 20),
+      ctx.spec.timeouts.rejoin,
+    );
     if (!inService) {
       await watch.stop();
       return {
@@ -187,18 +193,21 @@ export async function measureFailover(
         await watch.until((m) => settled(m) && (options.waitFor?.(m, stoppedAt!) ?? true), failoverMs);
         const lastVictim = after(watch.marks).filter((x) => x.label === victim.name).pop();
         victimStillAnswering = lastVictim !== undefined && lastVictim.t - stoppedAt! > CHEAT_WINDOW_MS;
+        restoringAt = watch.now();
+        watch.event("restoring");
       },
     );
     const startedAt = watch.now();
     watch.event(outcome.restore.restored ? "started (verified)" : "start attempted");
     let rejoined = false;
-    const outage = watch.marks.filter((x) => x.t >= stoppedAt! && x.t <= startedAt);
+    const outage = watch.marks.filter((x) => x.t >= stoppedAt! && x.t <= (restoringAt ?? startedAt));
     if (outcome.restore.restored && !victimStillAnswering && (options.outageOk?.(outage) ?? true)) {
       rejoined = await watch.until((m) => m.some((x) => x.t > startedAt && x.label === victim.name), ctx.spec.timeouts.rejoin);
     }
     await watch.stop();
     const marks = watch.marks;
-    const transition = marks.filter((x) => stoppedAt !== undefined && x.t >= stoppedAt && x.t <= startedAt);
+    const outageEnd = restoringAt ?? startedAt;
+    const transition = marks.filter((x) => stoppedAt !== undefined && x.t >= stoppedAt && x.t <= outageEnd);
     const lastVictim = transition.filter((x) => x.label === victim.name).pop();
     const firstBack = marks.find((x) => x.t > startedAt && x.label === victim.name);
     return {
@@ -206,6 +215,7 @@ export async function measureFailover(
       survivors,
       ...(stoppedAt !== undefined ? { stoppedAt } : {}),
       startedAt,
+      outageEnd,
       ...(stoppedAt !== undefined ? { detectMs: lastVictim ? lastVictim.t - stoppedAt : 0 } : {}),
       failedRequests: transition.filter((x) => x.label.startsWith("error:")).length,
       victimStillAnswering,

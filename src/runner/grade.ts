@@ -93,10 +93,13 @@ export async function gradeLab(spec: LabSpec, options: GradeOptions): Promise<Ru
 
   const gate = async (check: CheckDefinition<never>): Promise<Verdict | undefined> => {
     if (check.needs.includes("disruptive") && !options.disruptive) {
-      return skippedVerdict({
-        es: "Comprobación disruptiva (para un servidor web): se ejecuta solo con --disruptive.",
-        en: "Disruptive check (it stops a web server): it runs only with --disruptive.",
-      });
+      return {
+        ...skippedVerdict({
+          es: "Comprobación disruptiva (para un servidor web): se ejecuta solo con --disruptive; no cuenta en la nota.",
+          en: "Disruptive check (it stops a web server): it runs only with --disruptive; it does not count in the score.",
+        }),
+        notRequested: true,
+      };
     }
     if (!check.needs.includes("ssh") || !ssh) return undefined;
     if (!ssh.ok) {

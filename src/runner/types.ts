@@ -43,6 +43,11 @@ export interface Verdict {
   evidence: Evidence[];
   /** Partial credit as a fraction of the check's points (0..1); default: 1 on pass, 0 otherwise. */
   credit?: number;
+  /**
+   * Skipped because the run did not ask for it (disruptive or long checks without their flag):
+   * its points leave the maximum, so a student's self-check can reach full marks.
+   */
+  notRequested?: boolean;
 }
 
 export interface CheckDefinition<Ctx = unknown> {
