@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { formatProblems, loadSpec } from "./config/load.js";
@@ -28,6 +28,7 @@ Usage:
   hagrade run --spec lab.yaml [options]   grade a lab
   hagrade init [--lang es|en] [--out lab.yaml]   write a commented starter spec
   hagrade restore [--journal FILE] [--spec lab.yaml]   undo what a killed run left changed
+  hagrade report result.json [--html F] [--junit F] [--json F] [--lang es|en]   re-render a saved result
   hagrade --help | --version
 
 Options of run:
@@ -202,6 +203,49 @@ async function cmdRestore(args: string[]): Promise<number> {
   return complete ? EXIT.ok : EXIT.infrastructure;
 }
 
+/** Re-renders a saved JSON result in any format, without touching the lab. */
+async function cmdReport(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: { html: { type: "string" }, junit: { type: "string" }, json: { type: "string" }, lang: { type: "string" }, console: { type: "boolean", default: false } },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length !== 1) throw new UsageError("usage: hagrade report RESULT.json [--html FILE] [--junit FILE] [--json FILE] [--lang es|en]");
+  const file = resolve(positionals[0]!);
+  let result: RunResult;
+  try {
+    result = JSON.parse(await readFile(file, "utf8")) as RunResult;
+  } catch (error) {
+    throw new UsageError(`${file}: not a readable JSON result (${(error as Error).message})`);
+  }
+  if (result?.schemaVersion !== 1 || !Array.isArray(result.checks)) {
+    throw new UsageError(`${file}: not a hagrade result (schemaVersion 1 expected)`);
+  }
+  const lang = pickLang(values.lang, result.lang);
+  result = { ...result, lang };
+  const reporters: Reporter[] = [];
+  if (values.html) reporters.push(htmlReporter(resolve(values.html), { lang }));
+  if (values.junit) reporters.push(junitReporter(resolve(values.junit), { lang }));
+  if (values.json) reporters.push(jsonReporter(resolve(values.json)));
+  if (values.console || reporters.length === 0) {
+    const c = consoleReporter(lang);
+    for (const check of result.checks) c.onCheckEnd?.(check);
+    await c.onEnd?.(result);
+  }
+  for (const r of reporters) {
+    const written = await r.onEnd?.(result);
+    if (written && written.length) process.stdout.write(`${lang === "es" ? "Escrito" : "Written"}: ${written.join(", ")}\n`);
+  }
+  return EXIT.ok;
+}
+
 async function cmdInit(args: string[]): Promise<number> {
   const { values } = parse(args, { lang: { type: "string" }, out: { type: "string" }, force: { type: "boolean", default: false } });
   const lang = pickLang(values.lang, "es");
@@ -237,6 +281,8 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdInit(rest);
       case "restore":
         return await cmdRestore(rest);
+      case "report":
+        return await cmdReport(rest);
       default:
         throw new UsageError(`unknown command "${command}"`);
     }
