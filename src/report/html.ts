@@ -238,6 +238,19 @@ function cookieTable(rows: Evidence[], p: Page): string {
   return `<div class="scroll"><table><thead><tr><th>${escapeHtml(w.client)}</th><th>${escapeHtml(w.status)}</th><th>${escapeHtml(w.backend)}</th><th>${escapeHtml(w.setCookie)}</th><th>${escapeHtml(w.route)}</th></tr></thead><tbody>${body}</tbody></table></div>`;
 }
 
+/** The failover's events are keys in the evidence; the page names them in its language. */
+const EVENT_NAMES: Record<string, { es: string; en: string }> = {
+  stop: { es: "parada", en: "stop" },
+  stopped: { es: "parado", en: "stopped" },
+  restoring: { es: "restaurando", en: "restoring" },
+  "started (verified)": { es: "arrancado (verificado)", en: "started (verified)" },
+  "start attempted": { es: "arranque intentado", en: "start attempted" },
+};
+
+function eventName(what: string, lang: "es" | "en"): string {
+  return EVENT_NAMES[what]?.[lang] ?? what;
+}
+
 function failoverView(e: Evidence, p: Page): string {
   const { w, lang } = p;
   const marks = list(e.timeline).map(record);
@@ -247,7 +260,9 @@ function failoverView(e: Evidence, p: Page): string {
   const left = 90;
   const width = 520;
   const lane = 22;
-  const top = 18;
+  // Events close in time (stop, stopped, restoring) get their labels on staggered rows.
+  const labelRows = 4;
+  const top = 18 + (labelRows - 1) * 11;
   const h = top + clients.length * lane + 28;
   const x = (t: number) => (left + (t / maxT) * width).toFixed(1);
   const lanes = clients.map((c, i) => `<text x="${left - 6}" y="${top + i * lane + 14}" text-anchor="end">${p.show(c)}</text><line x1="${left}" x2="${left + width}" y1="${top + i * lane + 10}" y2="${top + i * lane + 10}" stroke="#ddd"/>`).join("");
@@ -264,10 +279,11 @@ function failoverView(e: Evidence, p: Page): string {
     })
     .join("");
   const lines = events
-    .map((ev) => {
+    .map((ev, i) => {
       const what = String(ev.what ?? "");
       const colour = what.startsWith("stop") ? ERROR_COLOUR : "#1b7f3b";
-      return `<line x1="${x(num(ev.t))}" x2="${x(num(ev.t))}" y1="${top - 4}" y2="${h - 22}" stroke="${colour}" stroke-dasharray="4 3"/><text x="${x(num(ev.t))}" y="${top - 6}" text-anchor="middle" class="event">${p.show(what)}</text>`;
+      const labelY = top - 6 - (i % labelRows) * 11;
+      return `<line x1="${x(num(ev.t))}" x2="${x(num(ev.t))}" y1="${labelY + 2}" y2="${h - 22}" stroke="${colour}" stroke-dasharray="4 3"/><text x="${x(num(ev.t))}" y="${labelY}" text-anchor="start" class="event">${p.show(eventName(what, lang))}</text>`;
     })
     .join("");
   const ticks = [0, 0.25, 0.5, 0.75, 1]

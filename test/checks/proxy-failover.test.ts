@@ -47,12 +47,15 @@ describe("proxy.failover", () => {
   let cheat: Lab;
   let killed: Lab;
   beforeAll(async () => {
-    [correct, cheat, killed] = await Promise.all([
+    const started = await Promise.allSettled([
       startLab({ variant: "correct" }),
       startLab({ variant: "single-server-cheat" }),
       startLab({ variant: "correct" }),
     ]);
-    labs.push(correct, cheat, killed);
+    for (const s of started) if (s.status === "fulfilled") labs.push(s.value);
+    const failed = started.find((s): s is PromiseRejectedResult => s.status === "rejected");
+    if (failed) throw failed.reason;
+    [correct, cheat, killed] = labs as [Lab, Lab, Lab];
   }, 180_000);
 
   it("passes on the correct lab, measures the outage and the rejoin, and leaves the lab as it was", async () => {

@@ -45,17 +45,23 @@ async function grade(lab: Lab): Promise<RunResult> {
 
 beforeAll(async () => {
   // Up and graded a few at a time: each lab is its own namespaces and VIP, so they cannot disturb each other.
+  // Every worker runs to the end even if another failed, so no lab is left behind.
   const queue = [...variants];
-  await Promise.all(
+  const workers = await Promise.allSettled(
     Array.from({ length: PARALLEL_LABS }, async () => {
       for (let v = queue.shift(); v; v = queue.shift()) {
         const lab = await startLab({ variant: v.name });
         labs.set(v.name, lab);
-        results.set(v.name, await grade(lab));
-        await lab.stop();
+        try {
+          results.set(v.name, await grade(lab));
+        } finally {
+          await lab.stop();
+        }
       }
     }),
   );
+  const failed = workers.find((w): w is PromiseRejectedResult => w.status === "rejected");
+  if (failed) throw failed.reason;
 }, 600_000);
 
 afterAll(async () => {

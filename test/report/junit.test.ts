@@ -107,3 +107,21 @@ describe("JUnit scorecard", () => {
     expect(xpath(file, "count(//script)")).toBe("0");
   });
 });
+
+describe("JUnit scorecard read back by an independent parser (junit2json)", () => {
+  it("gives the same checks, outcomes and skip reasons a CI system would show", async () => {
+    const { parse } = await import("junit2json");
+    const result = brokenLab();
+    const file = await write(result, "readback.xml", "en");
+    const parsed = (await parse(await readFile(file, "utf8"))) as { testcase?: { name?: string; failure?: unknown[]; error?: unknown[]; skipped?: { message?: string }[] }[] };
+    const cases = parsed.testcase ?? [];
+    expect(cases.map((c) => c.name)).toEqual(result.checks.map((c) => c.id));
+    for (const check of result.checks) {
+      const tc = cases.find((c) => c.name === check.id)!;
+      if (check.outcome === "fail") expect(tc.failure?.length, check.id).toBe(1);
+      if (check.outcome === "error" || check.outcome === "inconclusive") expect(tc.error?.length, check.id).toBe(1);
+      if (check.outcome === "skipped") expect(tc.skipped?.[0]?.message, check.id).toContain(check.message.en);
+      if (check.outcome === "pass") expect(tc.failure ?? tc.error ?? tc.skipped, check.id).toBeUndefined();
+    }
+  });
+});
