@@ -11,6 +11,12 @@ import proxyLoadfactor from "./proxy/loadfactor.js";
 import proxyRouteidCookie from "./proxy/routeid-cookie.js";
 import proxySticky from "./proxy/sticky.js";
 import proxyFailover from "./proxy/failover.js";
+import lvsModules from "./lvs/modules.js";
+import lvsVirtualServer from "./lvs/virtual-server.js";
+import lvsRoundRobin from "./lvs/round-robin.js";
+import lvsWeights from "./lvs/weights.js";
+import lvsPersistence from "./lvs/persistence.js";
+import lvsHttpGet from "./lvs/http-get.js";
 
 /**
  * The rubric, in the order of the lab text. Ids are a contract (reports, rubrics and
@@ -18,7 +24,7 @@ import proxyFailover from "./proxy/failover.js";
  */
 export const NET_CHECKS: Check[] = [vipHttp, twoBackends, ipForward, nat, gateway];
 export const PROXY_CHECKS: Check[] = [proxyKeepalivedStopped, proxyModules, proxyRoundRobin, proxyLoadfactor, proxyRouteidCookie, proxySticky, proxyFailover];
-export const LVS_CHECKS: Check[] = [];
+export const LVS_CHECKS: Check[] = [lvsModules, lvsVirtualServer, lvsRoundRobin, lvsWeights, lvsPersistence, lvsHttpGet];
 
 export const ALL_CHECKS: Check[] = [...NET_CHECKS, ...PROXY_CHECKS, ...LVS_CHECKS];
 

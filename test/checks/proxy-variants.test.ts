@@ -94,3 +94,32 @@ describe.each(variants.map((v) => [v.name, v] as const))("variant %s", (name, va
     else expect(result.score).toBeLessThan(result.maxScore);
   });
 });
+
+describe("scorecards of real results", () => {
+  it("the correct lab's and a broken variant's results render as schema-valid JUnit and a self-contained HTML page", async () => {
+    const { mkdtemp, readFile, rm } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { spawnSync } = await import("node:child_process");
+    const { junitReporter } = await import("../../src/report/junit.js");
+    const { htmlReporter } = await import("../../src/report/html.js");
+    const xsd = new URL("../report/fixtures/jenkins-junit.xsd", import.meta.url).pathname;
+    const dir = await mkdtemp(join(tmpdir(), "hagrade-real-scorecards-"));
+    try {
+      for (const name of ["correct", "routes-swapped"]) {
+        const result = results.get(name)!;
+        const xml = join(dir, `${name}.xml`);
+        const html = join(dir, `${name}.html`);
+        await junitReporter(xml, { lang: "es" }).onEnd?.(result);
+        await htmlReporter(html, { lang: "es" }).onEnd?.(result);
+        const lint = spawnSync("xmllint", ["--noout", "--schema", xsd, xml], { encoding: "utf8" });
+        expect(lint.status, lint.stderr).toBe(0);
+        const page = await readFile(html, "utf8");
+        for (const c of result.checks) expect(page).toContain(c.id);
+        expect(page).not.toMatch(/<script|\b(src|href)\s*=\s*["']?https?:/i);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,187 @@
+/**
+ * What the Part 1 checks share: the kernel's view of the virtual service (`ipvsadm -Ln`, read
+ * once per run) and samples of new connections, which is what IPVS schedules. With persistence
+ * one client address is pinned to one server, so the scheduler is then judged from many client
+ * addresses (grader.sourceAddresses), one new connection each, fresh addresses first.
+ */
+import type { LabSpec } from "../../src/config/schema.js";
+import {
+  findIpvsService,
+  parseIpvsadmConnections,
+  parseIpvsadmList,
+  persistenceTemplates,
+  type IpvsConnection,
+  type IpvsService,
+  type IpvsTable,
+} from "../../src/inspect/index.js";
+import type { RequestRecord } from "../../src/probe/index.js";
+import type { CheckContext } from "../../src/runner/context.js";
+import { sampleEvidence } from "../../src/runner/evidence.js";
+import { sampleRatio, type RatioSample } from "../../src/runner/ratio.js";
+import { isSshError } from "../../src/ssh/index.js";
+import { createRatioDecider, weightsText, type Weights } from "../../src/stats/index.js";
+
+/** `ipvsadm` itself loads ip_vs: it runs only when the module is already there. */
+const IPVSADM_LIST = "if grep -q '^ip_vs ' /proc/modules; then ipvsadm -Ln; else echo 'hagrade: ip_vs not loaded'; fi";
+const IPVSADM_CONNECTIONS = "if grep -q '^ip_vs ' /proc/modules; then ipvsadm -Lnc; fi";
+
+export interface VipServiceView {
+  /** False when the ip_vs module is not loaded (nothing was balanced, no table to read). */
+  ipvsLoaded: boolean;
+  table: IpvsTable;
+  /** The virtual service on the VIP and port, when the table lists it. */
+  service?: IpvsService;
+  output: string;
+}
+
+/** `ipvsadm -Ln` on the balancer, once per run (the service's configuration does not change while grading). */
+export function readVipService(ctx: CheckContext): Promise<VipServiceView> {
+  return ctx.memo("lvs.ipvsadm-Ln", async () => {
+    const r = await ctx.ssh!.exec("balancer", IPVSADM_LIST, { sudo: true });
+    const ipvsLoaded = !r.stdout.includes("hagrade: ip_vs not loaded");
+    const table = parseIpvsadmList(ipvsLoaded ? r.stdout : "");
+    const service = findIpvsService(table, ctx.spec.vip.address, ctx.spec.vip.port);
+    return { ipvsLoaded, table, ...(service ? { service } : {}), output: r.stdout };
+  });
+}
+
+/** The table when SSH gives it; undefined without SSH or when SSH fails (HTTP checks go on without it). */
+export async function optionalVipService(ctx: CheckContext): Promise<VipServiceView | undefined> {
+  if (!ctx.ssh?.has("balancer")) return undefined;
+  try {
+    return await readVipService(ctx);
+  } catch (error) {
+    if (isSshError(error)) return undefined;
+    throw error;
+  }
+}
+
+/** Persistence templates (client port 0) on the VIP now; undefined without SSH. */
+export async function vipTemplates(ctx: CheckContext): Promise<IpvsConnection[] | undefined> {
+  if (!ctx.ssh?.has("balancer")) return undefined;
+  try {
+    const r = await ctx.ssh.exec("balancer", IPVSADM_CONNECTIONS, { sudo: true });
+    return persistenceTemplates(parseIpvsadmConnections(r.stdout)).filter(
+      (t) => t.virtual.address === ctx.spec.vip.address && t.virtual.port === ctx.spec.vip.port,
+    );
+  } catch (error) {
+    if (isSshError(error)) return undefined;
+    throw error;
+  }
+}
+
+/** The table's real server of each backend (matched by address and port). */
+export function realServersByBackend(spec: LabSpec, service: IpvsService | undefined) {
+  return spec.backends.map((b) => ({
+    backend: b,
+    server: service?.realServers.find((s) => s.address === b.address && (s.port ?? 80) === b.port),
+  }));
+}
+
+/** Weighted schedulers; the others (rr, lc, sh ...) ignore real server weights. */
+export function isWeightedScheduler(scheduler: string | undefined): boolean {
+  return scheduler !== undefined && ["wrr", "wlc", "sed", "lblc", "lblcr", "mh"].includes(scheduler);
+}
+
+export function equalWeights(spec: LabSpec): Weights {
+  return Object.fromEntries(spec.backends.map((b) => [b.name, 1]));
+}
+
+export function allEqual(weights: Weights): boolean {
+  return new Set(Object.values(weights)).size <= 1;
+}
+
+export interface ConnectionSample extends RatioSample {
+  /** one: every request from the grader's own address; many: one request per source address. */
+  clients: "one" | "many";
+}
+
+/**
+ * New connections to the VIP decided against `expected`, shared by the checks that read the
+ * same ratio. Persistence pins one address: then `null` when the spec lists no source
+ * addresses (the caller says how to decide it).
+ */
+export function connectionSample(ctx: CheckContext, expected: Weights, pinned: boolean): Promise<ConnectionSample | null> {
+  const key = `lvs.connection-sample:${pinned ? "many" : "one"}:${JSON.stringify(expected)}`;
+  return ctx.memo(key, async () => {
+    if (!pinned) return { ...(await sampleRatio(ctx, { name: "new-connection", mode: "new-connection", expected })), clients: "one" as const };
+    const addresses = await freshSourceAddresses(ctx);
+    if (addresses.length === 0) return null;
+    const decider = createRatioDecider(expected, { maxSamples: addresses.length });
+    const records: RequestRecord[] = [];
+    for (const address of addresses) {
+      const s = await ctx.http.sample({ mode: "new-connection", maxRequests: 1, localAddress: address, label: `client ${address}` });
+      const record = s.records[0];
+      if (!record) continue;
+      records.push({ ...record, seq: records.length + 1 });
+      if (decider.push(record.label).state === "decided") break;
+    }
+    const verdict = decider.finish();
+    return {
+      records,
+      verdict,
+      clients: "many" as const,
+      evidence: sampleEvidence("one connection per client address", "new-connection", records, {
+        ratio: verdict,
+        clientAddresses: records.map((r) => r.localAddress ?? ""),
+      }),
+    };
+  });
+}
+
+/** Source addresses without a persistence template first: a pinned address says nothing about the scheduler. */
+export async function freshSourceAddresses(ctx: CheckContext): Promise<string[]> {
+  const addresses = ctx.spec.grader.sourceAddresses;
+  if (addresses.length === 0) return [];
+  const templates = await vipTemplates(ctx);
+  const pinned = new Set((templates ?? []).map((t) => t.source.address));
+  return [...addresses.filter((a) => !pinned.has(a)), ...addresses.filter((a) => pinned.has(a))];
+}
+
+/** Whether one client address is pinned: the table decides when SSH reads it, else the spec. */
+export function isPinned(ctx: CheckContext, view: VipServiceView | undefined): boolean {
+  if (view?.service) return view.service.persistent !== undefined;
+  return ctx.spec.expect.persistenceTimeout > 0;
+}
+
+/** "real_server 10.0.0.11 80 { weight 3 ... }" lines a student can copy. */
+export function realServerLines(spec: LabSpec, weights?: Weights): string {
+  return spec.backends
+    .map((b) => `real_server ${b.address} ${b.port} { weight ${weights?.[b.name] ?? b.weight ?? 1} … }`)
+    .join("; ");
+}
+
+export interface ExpectedWeights {
+  /** The shares new connections should take; undefined when neither the spec nor the table gives them. */
+  weights?: Weights;
+  /** Where they come from: the spec's backends[].weight, or the weights ipvsadm shows. */
+  source: "spec" | "table" | "none";
+  /** The table's weights by backend name, when SSH read it. */
+  tableWeights?: Weights;
+}
+
+/** The weights the lab should show: the spec's, else the table's (as the student configured them). */
+export function expectedWeights(ctx: CheckContext, view: VipServiceView | undefined): ExpectedWeights {
+  const rows = realServersByBackend(ctx.spec, view?.service);
+  const tableWeights = view?.service && rows.every((r) => r.server?.weight !== undefined)
+    ? Object.fromEntries(rows.map((r) => [r.backend.name, r.server?.weight ?? 0]))
+    : undefined;
+  const withTable = tableWeights ? { tableWeights } : {};
+  if (ctx.spec.backends.every((b) => b.weight !== undefined)) {
+    return { weights: Object.fromEntries(ctx.spec.backends.map((b) => [b.name, b.weight ?? 1])), source: "spec", ...withTable };
+  }
+  if (tableWeights && Object.values(tableWeights).some((w) => w > 0)) return { weights: tableWeights, source: "table", ...withTable };
+  return { source: "none", ...withTable };
+}
+
+/** The lab step asks for weighted balancing (wrr): the scheduler, or unequal expected weights, say so. */
+export function weightedStep(ctx: CheckContext): boolean {
+  if (ctx.spec.expect.lbAlgo !== undefined) return ctx.spec.expect.lbAlgo === "wrr";
+  const weights = ctx.spec.backends.map((b) => b.weight ?? 1);
+  return new Set(weights).size > 1 || ctx.spec.step === "wrr";
+}
+
+/** "3:1" in the spec's backend order (reduced: 6:2 is 3:1, the same shares). */
+export function ratioText(spec: LabSpec, weights: Weights): string {
+  return weightsText(spec.backends.map((b) => weights[b.name] ?? 0));
+}

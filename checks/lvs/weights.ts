@@ -1,0 +1,105 @@
+import { defineCheck, fail, inconclusive, pass, text } from "../../src/runner/check.js";
+import type { Weights } from "../../src/stats/index.js";
+import { allEqual, connectionSample, equalWeights, expectedWeights, isPinned, isWeightedScheduler, optionalVipService, ratioText, realServerLines, realServersByBackend, weightedStep } from "./ipvs.js";
+
+/**
+ * Part 1, wrr step: new connections split as the real servers' weights (3:1 gives 9:3 over 12
+ * connections). The expected weights are the spec's backends[].weight; without them, the ones
+ * ipvsadm shows (said in the message). The table catches two classic faults before any
+ * sampling: weights set while the scheduler is still rr (rr ignores them), and weights that
+ * are not the expected ones; the sample then confirms the traffic follows them.
+ */
+export default defineCheck({
+  id: "lvs.weights",
+  part: "lvs",
+  title: text("Pesos wrr de los servidores reales", "wrr weights of the real servers"),
+  points: 2,
+  needs: ["http"],
+  dependsOn: ["net.vip-http"],
+  usesVip: true,
+  async run(ctx) {
+    const view = await optionalVipService(ctx);
+    const found = expectedWeights(ctx, view);
+    const scheduler = view?.service?.scheduler;
+    const tableEvidence = view?.service
+      ? [{ kind: "ipvs-service", service: view.service.text.trim(), realServers: view.service.realServers.map((s) => s.text.trim()), tableWeights: found.tableWeights ?? null }]
+      : [];
+    const absent = view?.service ? realServersByBackend(ctx.spec, view.service).filter((r) => !r.server).map((r) => r.backend.name) : [];
+    if (!found.weights && absent.length) {
+      return inconclusive(
+        text(
+          `El fichero del laboratorio no da pesos y ipvsadm -Ln no lista ${absent.join(", ")}: no se sabe qué proporción esperar (vea lvs.virtual-server).`,
+          `The lab spec gives no weights and ipvsadm -Ln does not list ${absent.join(", ")}: the ratio to expect is unknown (see lvs.virtual-server).`,
+        ),
+        text("Ponga backends[].weight en el fichero del laboratorio, o corrija primero lvs.virtual-server.", "Set backends[].weight in the lab spec, or fix lvs.virtual-server first."),
+        tableEvidence,
+      );
+    }
+    if (!found.weights) {
+      return inconclusive(
+        text("El fichero del laboratorio no da pesos (backends[].weight) y no se pudo leer ipvsadm -Ln.", "The lab spec gives no weights (backends[].weight) and ipvsadm -Ln could not be read."),
+        text("Ponga backends[].weight en el fichero del laboratorio o dé acceso SSH al balanceador.", "Set backends[].weight in the lab spec or give SSH access to the balancer."),
+        tableEvidence,
+      );
+    }
+    let expected: Weights = found.weights;
+    const source = found.source === "spec"
+      ? { es: "los pesos esperados", en: "the expected weights" }
+      : { es: "los pesos que muestra ipvsadm -Ln (el fichero del laboratorio no los da)", en: "the weights ipvsadm -Ln shows (the lab spec gives none)" };
+    const fixWeights = text(
+      `En el virtual_server: lb_algo wrr y en cada servidor real su peso: ${realServerLines(ctx.spec, expected)}; recargue keepalived.`,
+      `In the virtual_server: lb_algo wrr and each real server's weight: ${realServerLines(ctx.spec, expected)}; reload keepalived.`,
+    );
+    const wantsWrr = weightedStep(ctx) || !allEqual(expected);
+    if (scheduler !== undefined && !isWeightedScheduler(scheduler)) {
+      if (wantsWrr && (found.source === "spec" || ctx.spec.expect.lbAlgo === "wrr")) {
+        return fail(
+          text(
+            `ipvsadm -Ln muestra el planificador ${scheduler}${found.tableWeights ? ` con pesos ${ratioText(ctx.spec, found.tableWeights)}` : ""}: ${scheduler} no usa los pesos, reparte 1:1. Se espera wrr ${ratioText(ctx.spec, expected)}.`,
+            `ipvsadm -Ln shows scheduler ${scheduler}${found.tableWeights ? ` with weights ${ratioText(ctx.spec, found.tableWeights)}` : ""}: ${scheduler} ignores weights and splits 1:1. Expected wrr ${ratioText(ctx.spec, expected)}.`,
+          ),
+          text("Cambie lb_algo rr por lb_algo wrr en el virtual_server y recargue keepalived.", "Change lb_algo rr to lb_algo wrr in the virtual_server and reload keepalived."),
+          tableEvidence,
+        );
+      }
+      // Weights read from the table under an unweighted scheduler: the traffic must split evenly.
+      if (found.source === "table") expected = equalWeights(ctx.spec);
+    }
+    if (found.source === "spec" && found.tableWeights && ratioText(ctx.spec, found.tableWeights) !== ratioText(ctx.spec, expected)) {
+      return fail(
+        text(
+          `ipvsadm -Ln muestra pesos ${ratioText(ctx.spec, found.tableWeights)}; se esperan ${ratioText(ctx.spec, expected)}.`,
+          `ipvsadm -Ln shows weights ${ratioText(ctx.spec, found.tableWeights)}; expected ${ratioText(ctx.spec, expected)}.`,
+        ),
+        fixWeights,
+        tableEvidence,
+      );
+    }
+    const sample = await connectionSample(ctx, expected, isPinned(ctx, view));
+    if (!sample) {
+      return inconclusive(
+        text(
+          `Con persistencia, un cliente siempre llega al mismo servidor: con una sola dirección no se ve la proporción.${found.tableWeights ? ` ipvsadm -Ln muestra ${scheduler ?? "?"} con pesos ${ratioText(ctx.spec, found.tableWeights)}.` : ""}`,
+          `With persistence one client always reaches the same server: one address cannot show the ratio.${found.tableWeights ? ` ipvsadm -Ln shows ${scheduler ?? "?"} with weights ${ratioText(ctx.spec, found.tableWeights)}.` : ""}`,
+        ),
+        text(
+          "Indique en grader.sourceAddresses otras direcciones de este equipo (cada una es otro cliente).",
+          "List other addresses of this machine under grader.sourceAddresses (each one is another client).",
+        ),
+        tableEvidence,
+      );
+    }
+    const evidence = [sample.evidence, ...tableEvidence];
+    const v = sample.verdict;
+    if (v.outcome === "pass") return pass(text(`Según ${source.es}: ${v.explanation.es}`, `By ${source.en}: ${v.explanation.en}`), evidence);
+    if (v.outcome === "fail") return fail(text(`Según ${source.es}: ${v.explanation.es}`, `By ${source.en}: ${v.explanation.en}`), fixWeights, evidence);
+    return inconclusive(
+      v.explanation,
+      text(
+        `Aumente sampling.maxRequests (ahora ${ctx.spec.sampling.maxRequests}) o grader.sourceAddresses, o revise los errores de la VIP.`,
+        `Raise sampling.maxRequests (now ${ctx.spec.sampling.maxRequests}) or grader.sourceAddresses, or look at the VIP's errors.`,
+      ),
+      evidence,
+    );
+  },
+});
