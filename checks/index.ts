@@ -17,6 +17,7 @@ import lvsRoundRobin from "./lvs/round-robin.js";
 import lvsWeights from "./lvs/weights.js";
 import lvsPersistence from "./lvs/persistence.js";
 import lvsHttpGet from "./lvs/http-get.js";
+import lvsFailover from "./lvs/failover.js";
 
 /**
  * The rubric, in the order of the lab text. Ids are a contract (reports, rubrics and
@@ -24,7 +25,7 @@ import lvsHttpGet from "./lvs/http-get.js";
  */
 export const NET_CHECKS: Check[] = [vipHttp, twoBackends, ipForward, nat, gateway];
 export const PROXY_CHECKS: Check[] = [proxyKeepalivedStopped, proxyModules, proxyRoundRobin, proxyLoadfactor, proxyRouteidCookie, proxySticky, proxyFailover];
-export const LVS_CHECKS: Check[] = [lvsModules, lvsVirtualServer, lvsRoundRobin, lvsWeights, lvsPersistence, lvsHttpGet];
+export const LVS_CHECKS: Check[] = [lvsModules, lvsVirtualServer, lvsRoundRobin, lvsWeights, lvsPersistence, lvsHttpGet, lvsFailover];
 
 export const ALL_CHECKS: Check[] = [...NET_CHECKS, ...PROXY_CHECKS, ...LVS_CHECKS];
 

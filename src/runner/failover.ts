@@ -131,6 +131,13 @@ export async function measureFailover(
     waitFor?: (marks: Mark[], stoppedAt: number) => boolean;
     /** Whether the outage went well enough to be worth waiting for the victim's return. */
     outageOk?: (outage: Mark[]) => boolean;
+    /** Called once traffic has settled without the victim, before it is started again (e.g. read the IPVS table). */
+    duringOutage?: () => Promise<void>;
+    /**
+     * How to see the victim back; default: its page through the VIP. With LVS persistence every
+     * client stays where it was moved, so the IPVS table tells instead.
+     */
+    rejoined?: () => Promise<boolean>;
   },
 ): Promise<FailoverMeasure> {
   const ssh = remote(ctx);
@@ -184,15 +191,19 @@ export async function measureFailover(
         timeoutMs: failoverMs + 10_000,
       },
       async () => {
+        // The stop command has returned: from here on the victim's page must vanish.
+        const stopReturnedAt = watch.now();
         watch.event("stopped");
         const after = (m: Mark[]) => m.filter((x) => x.t >= stoppedAt!);
         const settled = (m: Mark[]) => {
           const tail = after(m).slice(-SETTLED_ANSWERS * options.clients.length);
-          return tail.length >= SETTLED_ANSWERS * options.clients.length && tail.every((x) => x.label !== victim.name);
+          // Settled: every recent request answered, and none by the victim (errors mean the balancer has not noticed yet).
+          return tail.length >= SETTLED_ANSWERS * options.clients.length && tail.every((x) => x.label !== victim.name && !x.label.startsWith("error:"));
         };
         await watch.until((m) => settled(m) && (options.waitFor?.(m, stoppedAt!) ?? true), failoverMs);
+        await options.duringOutage?.();
         const lastVictim = after(watch.marks).filter((x) => x.label === victim.name).pop();
-        victimStillAnswering = lastVictim !== undefined && lastVictim.t - stoppedAt! > CHEAT_WINDOW_MS;
+        victimStillAnswering = lastVictim !== undefined && lastVictim.t - stopReturnedAt > CHEAT_WINDOW_MS;
         restoringAt = watch.now();
         watch.event("restoring");
       },
@@ -202,14 +213,20 @@ export async function measureFailover(
     let rejoined = false;
     const outage = watch.marks.filter((x) => x.t >= stoppedAt! && x.t <= (restoringAt ?? startedAt));
     if (outcome.restore.restored && !victimStillAnswering && (options.outageOk?.(outage) ?? true)) {
-      rejoined = await watch.until((m) => m.some((x) => x.t > startedAt && x.label === victim.name), ctx.spec.timeouts.rejoin);
+      if (options.rejoined) {
+        rejoined = await pollWithBackoff(options.rejoined, ctx.spec.timeouts.rejoin, ctx.signal);
+        if (rejoined) watch.event("rejoined");
+      } else {
+        rejoined = await watch.until((m) => m.some((x) => x.t > startedAt && x.label === victim.name), ctx.spec.timeouts.rejoin);
+      }
     }
     await watch.stop();
     const marks = watch.marks;
     const outageEnd = restoringAt ?? startedAt;
     const transition = marks.filter((x) => stoppedAt !== undefined && x.t >= stoppedAt && x.t <= outageEnd);
     const lastVictim = transition.filter((x) => x.label === victim.name).pop();
-    const firstBack = marks.find((x) => x.t > startedAt && x.label === victim.name);
+    const back = watch.events.find((e) => e.what === "rejoined");
+    const firstBack = back ?? marks.find((x) => x.t > startedAt && x.label === victim.name);
     return {
       victim: victim.name,
       survivors,
@@ -229,6 +246,18 @@ export async function measureFailover(
   } finally {
     await watch.stop();
   }
+}
+
+/** Polls `probe` with growing pauses (0.2 s doubling to 2 s) until it says yes or the bound passes. */
+async function pollWithBackoff(probe: () => Promise<boolean>, boundMs: number, signal: AbortSignal): Promise<boolean> {
+  const deadline = performance.now() + boundMs;
+  let pause = 200;
+  while (performance.now() < deadline && !signal.aborted) {
+    if (await probe()) return true;
+    await new Promise((resolve) => setTimeout(resolve, pause));
+    pause = Math.min(2000, pause * 2);
+  }
+  return false;
 }
 
 /** The identity text exactly as the page shows it ("Bienvenido a webserver1"), for a literal grep. */

@@ -1,0 +1,126 @@
+import { defineCheck, fail, graderError, pass, text } from "../../src/runner/check.js";
+import { measureFailover } from "../../src/runner/failover.js";
+import { findIpvsService, parseIpvsadmList } from "../../src/inspect/index.js";
+import type { Evidence } from "../../src/runner/types.js";
+
+/**
+ * Until keepalived's health check notices, IPVS still sends connections to the stopped server
+ * and they fail: TCP_CHECK with delay_loop 3 takes 2.5–3.7 s, with retry 2 and
+ * delay_before_retry 1 up to 6.5 s (LAB-FACTS). Failures are allowed in that window only.
+ */
+const DETECTION_GRACE_MS = 10_000;
+/** Client addresses watching: with persistence each is pinned, so some must sit on the victim. */
+const WATCHERS = 4;
+
+const IPVSADM = "ipvsadm -Ln";
+
+/**
+ * Stop the web server (not the host) on one real server over SSH: the VIP keeps serving, the
+ * stopped server leaves the IPVS table, and after it is started again (journaled, undone in all
+ * cases, verified) keepalived puts it back.
+ */
+export default defineCheck({
+  id: "lvs.failover",
+  part: "lvs",
+  title: text("Conmutación por error de LVS al parar un servidor web", "LVS failover when a web server stops"),
+  points: 2,
+  needs: ["http", "ssh", "disruptive"],
+  dependsOn: ["net.vip-http"],
+  usesVip: true,
+  timeoutMs: 240_000,
+  async run(ctx) {
+    const [victim, ...others] = ctx.spec.backends;
+    if (!victim || others.length === 0) throw new Error("a failover needs two backends");
+    const ssh = ctx.ssh!;
+    const inTable = async () => {
+      const r = await ssh.exec("balancer", IPVSADM, { sudo: true });
+      const service = findIpvsService(parseIpvsadmList(r.stdout), ctx.spec.vip.address, ctx.spec.vip.port);
+      return service?.realServers.some((s) => s.address === victim.address && s.port === victim.port) ?? false;
+    };
+    const clients = [
+      { name: "grader" },
+      ...ctx.spec.grader.sourceAddresses.slice(0, WATCHERS - 1).map((a) => ({ name: a, client: ctx.http.client(a, a) })),
+    ];
+    let leftTable: boolean | undefined;
+    const m = await measureFailover(ctx, victim, {
+      clients,
+      duringOutage: async () => {
+        leftTable = !(await inTable());
+      },
+      outageOk: (outage) => outage.some((x) => others.some((b) => b.name === x.label)),
+      rejoined: inTable,
+    });
+    const stoppedAt = m.stoppedAt ?? 0;
+    const outage = m.timeline.filter((x) => x.t >= stoppedAt && x.t <= (m.outageEnd ?? m.startedAt ?? Infinity));
+    const lateFailures = outage.filter((x) => x.label.startsWith("error:") && x.t - stoppedAt > DETECTION_GRACE_MS).length;
+    const evidence: Evidence[] = [
+      {
+        kind: "failover",
+        victim: m.victim,
+        survivors: m.survivors,
+        detectMs: m.detectMs ?? null,
+        failedRequests: m.failedRequests,
+        lateFailures,
+        leftTable: leftTable ?? null,
+        rejoined: m.rejoined,
+        rejoinMs: m.rejoinMs ?? null,
+        events: m.events,
+        timeline: m.timeline,
+      },
+      ...(m.restore ? [{ kind: "restore", ...m.restore }] : []),
+    ];
+    const vs = `virtual_server ${ctx.spec.vip.address} ${ctx.spec.vip.port}`;
+    if (m.victimNotInService || !m.restore) {
+      return fail(
+        text(`${victim.name} no recibió conexiones por la VIP: no se puede comprobar la conmutación (no se paró nada).`, `${victim.name} got no connections through the VIP: failover cannot be shown (nothing was stopped).`),
+        text(`Arranque el servidor web de ${victim.name} y compruebe su real_server en ${vs}.`, `Start ${victim.name}'s web server and check its real_server in ${vs}.`),
+        evidence,
+      );
+    }
+    if (!m.restore.restored) {
+      return graderError(
+        text(`¡No se pudo volver a arrancar el servidor web de ${victim.name}!`, `Could not start ${victim.name}'s web server again!`),
+        text(`Ejecute hagrade restore o arránquelo a mano en ${victim.name}.`, `Run hagrade restore or start it by hand on ${victim.name}.`),
+        evidence,
+      );
+    }
+    if (m.victimStillAnswering) {
+      return fail(
+        text(`Con el servidor web de ${victim.name} parado, su página sigue llegando por la VIP: ambas páginas salen de un mismo servidor.`, `With ${victim.name}'s web server stopped, its page still comes through the VIP: both pages come from one server.`),
+        text("Cada real_server debe ser un servidor web distinto, con su propia página.", "Each real_server must be a different web server, with its own page."),
+        evidence,
+      );
+    }
+    const served = outage.filter((x) => m.survivors.includes(x.label)).length;
+    if (served === 0 || lateFailures > 0 || leftTable === false) {
+      const why =
+        served === 0
+          ? { es: "la VIP dejó de servir", en: "the VIP stopped serving" }
+          : leftTable === false
+            ? { es: `${victim.name} sigue en la tabla de IPVS`, en: `${victim.name} is still in the IPVS table` }
+            : { es: `${lateFailures} peticiones fallaron pasados ${DETECTION_GRACE_MS / 1000} s`, en: `${lateFailures} requests failed after ${DETECTION_GRACE_MS / 1000} s` };
+      return fail(
+        text(`Al parar ${victim.name}: ${why.es}.`, `With ${victim.name} stopped: ${why.en}.`),
+        text(
+          `Cada real_server de ${vs} necesita un chequeo (TCP_CHECK { connect_port ${victim.port} connect_timeout 3 } o HTTP_GET) para que keepalived lo saque de la tabla.`,
+          `Each real_server of ${vs} needs a health check (TCP_CHECK { connect_port ${victim.port} connect_timeout 3 } or HTTP_GET) so keepalived takes it out of the table.`,
+        ),
+        evidence,
+      );
+    }
+    if (!m.rejoined) {
+      return fail(
+        text(`${victim.name} vuelve a servir en local, pero keepalived no lo devolvió a la tabla de IPVS en ${Math.round(ctx.spec.timeouts.rejoin / 1000)} s.`, `${victim.name} serves locally again, but keepalived did not put it back in the IPVS table within ${Math.round(ctx.spec.timeouts.rejoin / 1000)} s.`),
+        text("Revise el chequeo del real_server (puerto, ruta y digest).", "Check the real_server's health check (port, path and digest)."),
+        evidence,
+      );
+    }
+    return pass(
+      text(
+        `La VIP siguió sirviendo desde ${m.survivors.join(", ")} (${m.failedRequests} peticiones fallidas mientras keepalived lo detectaba); ${victim.name} salió de la tabla y volvió a ella ${((m.rejoinMs ?? 0) / 1000).toFixed(1)} s después de arrancarlo.`,
+        `The VIP kept serving from ${m.survivors.join(", ")} (${m.failedRequests} failed requests while keepalived noticed); ${victim.name} left the table and came back ${((m.rejoinMs ?? 0) / 1000).toFixed(1)} s after it started.`,
+      ),
+      evidence,
+    );
+  },
+});
