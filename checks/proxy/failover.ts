@@ -134,8 +134,8 @@ export default defineCheck({
     }
     return pass(
       text(
-        `La VIP siguió sirviendo desde ${m.survivors.join(", ")} (${m.failedRequests} peticiones fallidas, detección en ${m.detectMs ?? 0} ms); el cliente fijado cambió de ruta; ${victim.name} volvió a recibir tráfico a los ${((m.rejoinMs ?? 0) / 1000).toFixed(1)} s de arrancarlo.`,
-        `The VIP kept serving from ${m.survivors.join(", ")} (${m.failedRequests} failed requests, detected in ${m.detectMs ?? 0} ms); the stuck client changed route; ${victim.name} got traffic again ${((m.rejoinMs ?? 0) / 1000).toFixed(1)} s after it started.`,
+        `La VIP siguió sirviendo desde ${m.survivors.join(", ")} (${m.failedRequests} ${m.failedRequests === 1 ? "petición fallida" : "peticiones fallidas"}, detección en ${m.detectMs ?? 0} ms); el cliente fijado cambió de ruta; ${victim.name} volvió a recibir tráfico a los ${((m.rejoinMs ?? 0) / 1000).toFixed(1)} s de arrancarlo.`,
+        `The VIP kept serving from ${m.survivors.join(", ")} (${m.failedRequests} failed ${m.failedRequests === 1 ? "request" : "requests"}, detected in ${m.detectMs ?? 0} ms); the stuck client changed route; ${victim.name} got traffic again ${((m.rejoinMs ?? 0) / 1000).toFixed(1)} s after it started.`,
       ),
       evidence,
     );

@@ -146,7 +146,9 @@ export async function measureFailover(
   const verify = literal
     ? `${fetchPageCommand("127.0.0.1", victim.port, ctx.spec.vip.path)} | grep -qF -- '${literal.replace(/'/g, "'\\''")}'`
     : fetchPageCommand("127.0.0.1", victim.port, ctx.spec.vip.path);
-  const watch = new TrafficWatch(ctx, options.clients, 100).start();
+  // One request per client every 100 ms, slower if the spec's rate bound asks for it.
+  const tickMs = Math.max(100, Math.ceil((1000 * options.clients.length) / ctx.spec.sampling.ratePerSecond));
+  const watch = new TrafficWatch(ctx, options.clients, tickMs).start();
   const survivors = ctx.spec.backends.filter((b) => b.name !== victim.name).map((b) => b.name);
   const failoverMs = ctx.spec.timeouts.failover;
   let stoppedAt: number | undefined;
