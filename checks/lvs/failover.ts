@@ -1,5 +1,5 @@
-import { defineCheck, fail, graderError, pass, text } from "../../src/runner/check.js";
-import { measureFailover } from "../../src/runner/failover.js";
+import { defineCheck, fail, pass, text } from "../../src/runner/check.js";
+import { measureFailover, sharedFailoverVerdict } from "../../src/runner/failover.js";
 import { findIpvsService, parseIpvsadmList } from "../../src/inspect/index.js";
 import type { Evidence } from "../../src/runner/types.js";
 
@@ -72,27 +72,8 @@ export default defineCheck({
       ...(m.restore ? [{ kind: "restore", ...m.restore }] : []),
     ];
     const vs = `virtual_server ${ctx.spec.vip.address} ${ctx.spec.vip.port}`;
-    if (m.victimNotInService || !m.restore) {
-      return fail(
-        text(`${victim.name} no recibió conexiones por la VIP: no se puede comprobar la conmutación (no se paró nada).`, `${victim.name} got no connections through the VIP: failover cannot be shown (nothing was stopped).`),
-        text(`Arranque el servidor web de ${victim.name} y compruebe su real_server en ${vs}.`, `Start ${victim.name}'s web server and check its real_server in ${vs}.`),
-        evidence,
-      );
-    }
-    if (!m.restore.restored) {
-      return graderError(
-        text(`¡No se pudo volver a arrancar el servidor web de ${victim.name}!`, `Could not start ${victim.name}'s web server again!`),
-        text(`Ejecute hagrade restore o arránquelo a mano en ${victim.name}.`, `Run hagrade restore or start it by hand on ${victim.name}.`),
-        evidence,
-      );
-    }
-    if (m.victimStillAnswering) {
-      return fail(
-        text(`Con el servidor web de ${victim.name} parado, su página sigue llegando por la VIP: ambas páginas salen de un mismo servidor.`, `With ${victim.name}'s web server stopped, its page still comes through the VIP: both pages come from one server.`),
-        text("Cada real_server debe ser un servidor web distinto, con su propia página.", "Each real_server must be a different web server, with its own page."),
-        evidence,
-      );
-    }
+    const shared = sharedFailoverVerdict(m, text(`su real_server en ${vs}`, `its real_server in ${vs}`), evidence);
+    if (shared) return shared;
     const served = outage.filter((x) => m.survivors.includes(x.label)).length;
     if (served === 0 || leftTable === false) {
       const why =

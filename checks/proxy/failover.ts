@@ -1,5 +1,5 @@
-import { defineCheck, fail, graderError, pass, text } from "../../src/runner/check.js";
-import { measureFailover, type Mark } from "../../src/runner/failover.js";
+import { defineCheck, fail, pass, text } from "../../src/runner/check.js";
+import { measureFailover, sharedFailoverVerdict, type Mark } from "../../src/runner/failover.js";
 import type { Evidence } from "../../src/runner/types.js";
 
 /** Failed requests tolerated while Apache notices the stopped member (LAB-FACTS: a stop can cost one 502). */
@@ -48,37 +48,8 @@ export default defineCheck({
     };
     const evidence: Evidence[] = [summary, ...(m.restore ? [{ kind: "restore", ...m.restore }] : [])];
 
-    if (m.victimNotInService || !m.restore) {
-      return fail(
-        text(
-          `${victim.name} no recibió tráfico por la VIP en ${Math.round(ctx.spec.timeouts.rejoin / 1000)} s: no se puede comprobar la conmutación (no se paró nada).`,
-          `${victim.name} got no traffic through the VIP within ${Math.round(ctx.spec.timeouts.rejoin / 1000)} s: failover cannot be shown (nothing was stopped).`,
-        ),
-        text(`Arranque el servidor web de ${victim.name} y compruebe su BalancerMember.`, `Start ${victim.name}'s web server and check its BalancerMember.`),
-        evidence,
-      );
-    }
-    if (!m.restore.restored) {
-      const todo = m.restore.leftToDo;
-      return graderError(
-        text(
-          `¡No se pudo volver a arrancar el servidor web de ${victim.name}! Queda pendiente: ${todo ? todo.commands.join("; ") : "arrancarlo a mano"}.`,
-          `Could not start ${victim.name}'s web server again! Left to do: ${todo ? todo.commands.join("; ") : "start it by hand"}.`,
-        ),
-        text(`Ejecute hagrade restore o arránquelo a mano en ${victim.name}.`, `Run hagrade restore or start it by hand on ${victim.name}.`),
-        evidence,
-      );
-    }
-    if (m.victimStillAnswering) {
-      return fail(
-        text(
-          `Con el servidor web de ${victim.name} parado, su página sigue llegando por la VIP: ambas páginas salen de un mismo servidor.`,
-          `With ${victim.name}'s web server stopped, its page still comes through the VIP: both pages come from one server.`,
-        ),
-        text("Cada BalancerMember debe apuntar a un servidor web distinto, con su propia página.", "Each BalancerMember must point to a different web server, with its own page."),
-        evidence,
-      );
-    }
+    const shared = sharedFailoverVerdict(m, text(`su BalancerMember (${victim.address})`, `its BalancerMember (${victim.address})`), evidence);
+    if (shared) return shared;
     const after = m.timeline.filter((x) => m.stoppedAt !== undefined && x.t >= m.stoppedAt && x.t <= (m.outageEnd ?? m.startedAt ?? Infinity));
     const served = after.filter((x) => m.survivors.includes(x.label));
     const before = m.timeline.filter((x) => m.stoppedAt !== undefined && x.t < m.stoppedAt);

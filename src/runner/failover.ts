@@ -4,7 +4,8 @@ import { withRestore, type RestoreReport } from "../ssh/index.js";
 import type { CheckContext } from "./context.js";
 import { findRouteCookie } from "./cookies.js";
 import { fetchPageCommand } from "./pages.js";
-import { remote } from "./check.js";
+import { fail, graderError, remote, text } from "./check.js";
+import type { Evidence, Text, Verdict } from "./types.js";
 
 /** Default commands: systemd where it runs, else SysV `service`, else apachectl (Debian and RHEL names). */
 export const DEFAULT_STOP =
@@ -267,4 +268,46 @@ function identityText(ctx: CheckContext, victim: Backend, body: string): string 
   const re = new RegExp(victim.match ?? ctx.spec.identity.pattern, ctx.spec.identity.flags);
   const m = re.exec(body.slice(0, 65536));
   return m?.[0] && m[0].length <= 200 ? m[0] : undefined;
+}
+
+/**
+ * The verdicts every failover check shares, before its own judgement of the outage: the victim
+ * never served (nothing was stopped), it could not be started again (the grader's trouble: it
+ * says what is left to do by hand), or its page outlived its server (one machine serves both).
+ * `member` names the victim's line in the student's configuration.
+ */
+export function sharedFailoverVerdict(m: FailoverMeasure, member: Text, evidence: Evidence[]): Verdict | undefined {
+  const victim = m.victim;
+  if (m.victimNotInService || !m.restore) {
+    return fail(
+      text(
+        `${victim} no recibió tráfico por la VIP: no se puede comprobar la conmutación (no se paró nada).`,
+        `${victim} got no traffic through the VIP: failover cannot be shown (nothing was stopped).`,
+      ),
+      text(`Arranque el servidor web de ${victim} y compruebe ${member.es}.`, `Start ${victim}'s web server and check ${member.en}.`),
+      evidence,
+    );
+  }
+  if (!m.restore.restored) {
+    const todo = m.restore.leftToDo;
+    return graderError(
+      text(
+        `¡No se pudo volver a arrancar el servidor web de ${victim}! Queda pendiente: ${todo ? todo.commands.join("; ") : "arrancarlo a mano"}.`,
+        `Could not start ${victim}'s web server again! Left to do: ${todo ? todo.commands.join("; ") : "start it by hand"}.`,
+      ),
+      text(`Ejecute hagrade restore o arránquelo a mano en ${victim}.`, `Run hagrade restore or start it by hand on ${victim}.`),
+      evidence,
+    );
+  }
+  if (m.victimStillAnswering) {
+    return fail(
+      text(
+        `Con el servidor web de ${victim} parado, su página sigue llegando por la VIP: ambas páginas salen de un mismo servidor.`,
+        `With ${victim}'s web server stopped, its page still comes through the VIP: both pages come from one server.`,
+      ),
+      text("Cada miembro del balanceador debe ser un servidor web distinto, con su propia página.", "Each member of the balancer must be a different web server, with its own page."),
+      evidence,
+    );
+  }
+  return undefined;
 }
