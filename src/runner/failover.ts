@@ -1,10 +1,10 @@
 import type { Backend } from "../config/schema.js";
 import type { ProbeClient } from "../probe/index.js";
-import { withRestore, type RestoreReport } from "../ssh/index.js";
+import { RestoreStepError, SshError, withRestore, type RestoreReport } from "../ssh/index.js";
 import type { CheckContext } from "./context.js";
 import { findRouteCookie } from "./cookies.js";
 import { fetchPageCommand } from "./pages.js";
-import { fail, graderError, remote, text } from "./check.js";
+import { fail, graderError, inconclusive, remote, text } from "./check.js";
 import type { Evidence, Text, Verdict } from "./types.js";
 
 /** Default commands: systemd where it runs, else SysV `service`, else apachectl (Debian and RHEL names). */
@@ -112,7 +112,11 @@ export interface FailoverMeasure {
   restore?: RestoreReport;
   timeline: Mark[];
   events: { t: number; what: string }[];
-  error?: string;
+  /**
+   * The experiment did not run as planned: the stop command failed ("change-failed": the victim
+   * was never stopped), the watch outlived its bound, or a read during the outage failed.
+   */
+  failure?: { kind: string; text: Text };
 }
 
 /** Consecutive answers without the victim that count as "traffic has moved". */
@@ -244,11 +248,18 @@ export async function measureFailover(
       restore: outcome.restore,
       timeline: marks,
       events: watch.events,
-      ...(outcome.error !== undefined ? { error: outcome.error instanceof Error ? outcome.error.message : String(outcome.error) } : {}),
+      ...(outcome.error !== undefined ? { failure: describeFailure(outcome.error) } : {}),
     };
   } finally {
     await watch.stop();
   }
+}
+
+function describeFailure(error: unknown): { kind: string; text: Text } {
+  if (error instanceof RestoreStepError) return { kind: error.kind, text: error.text };
+  if (error instanceof SshError) return { kind: `ssh-${error.kind}`, text: { es: error.message, en: error.message } };
+  const message = error instanceof Error ? error.message : String(error);
+  return { kind: "error", text: { es: message, en: message } };
 }
 
 /** Polls `probe` with growing pauses (0.2 s doubling to 2 s) until it says yes or the bound passes. */
@@ -296,6 +307,23 @@ export function sharedFailoverVerdict(m: FailoverMeasure, member: Text, evidence
         `Could not start ${victim}'s web server again! Left to do: ${todo ? todo.commands.join("; ") : "start it by hand"}.`,
       ),
       text(`Ejecute hagrade restore o arránquelo a mano en ${victim}.`, `Run hagrade restore or start it by hand on ${victim}.`),
+      evidence,
+    );
+  }
+  if (m.failure?.kind === "change-failed") {
+    return inconclusive(
+      text(`No se pudo parar el servidor web de ${victim}, así que no se midió nada: ${m.failure.text.es}`, `Could not stop ${victim}'s web server, so nothing was measured: ${m.failure.text.en}`),
+      text(
+        `Compruebe que el usuario SSH puede usar sudo sin contraseña en ${victim}, o indique la orden en backends[].service.stop de la especificación.`,
+        `Check that the SSH user may sudo without a password on ${victim}, or give the command in the spec's backends[].service.stop.`,
+      ),
+      evidence,
+    );
+  }
+  if (m.failure) {
+    return graderError(
+      text(`La medida de la conmutación se interrumpió (${victim} ya está arrancado de nuevo): ${m.failure.text.es}`, `The failover measurement broke off (${victim} is running again): ${m.failure.text.en}`),
+      text("Vuelva a ejecutar la comprobación; si se repite, revise la conexión SSH con el laboratorio.", "Run the check again; if it happens again, check the SSH connection to the lab."),
       evidence,
     );
   }

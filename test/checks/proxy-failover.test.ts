@@ -10,16 +10,17 @@ import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLab, type Lab } from "../../fixtures/netns/index.js";
-import { loadSpec } from "../../src/config/index.js";
+import { loadSpec, type LabSpec } from "../../src/config/index.js";
 import { gradeLab } from "../../src/runner/grade.js";
 import type { RunResult } from "../../src/runner/types.js";
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, "../..");
 
-async function failover(lab: Lab): Promise<RunResult> {
+async function failover(lab: Lab, edit?: (spec: LabSpec) => void): Promise<RunResult> {
   const loaded = await loadSpec(lab.specPath);
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
+  edit?.(loaded.spec);
   return gradeLab(loaded.spec, {
     lang: "en",
     part: "proxy",
@@ -57,6 +58,18 @@ describe("proxy.failover", () => {
     if (failed) throw failed.reason;
     [correct, cheat, killed] = labs as [Lab, Lab, Lab];
   }, 180_000);
+
+  it("is inconclusive, not passed, when the web server cannot be stopped, and changes nothing", async () => {
+    const result = await failover(correct, (spec) => {
+      spec.backends[0]!.service.stop = "echo 'stop refused' >&2; exit 3";
+    });
+    const check = result.checks.find((c) => c.id === "proxy.failover")!;
+    expect(check.outcome, check.message.en).toBe("inconclusive");
+    expect(check.message.en).toMatch(/Could not stop webserver1's web server.*stop refused/);
+    const restore = check.evidence.find((e) => e.kind === "restore") as unknown as { restored: boolean; change: { code: number } };
+    expect(restore).toMatchObject({ restored: true, change: { code: 3 } });
+    expect(await localPage(correct, "ws1")).toContain("Bienvenido a webserver1");
+  }, 240_000);
 
   it("passes on the correct lab, measures the outage and the rejoin, and leaves the lab as it was", async () => {
     const result = await failover(correct);
