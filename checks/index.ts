@@ -16,8 +16,10 @@ import lvsVirtualServer from "./lvs/virtual-server.js";
 import lvsRoundRobin from "./lvs/round-robin.js";
 import lvsWeights from "./lvs/weights.js";
 import lvsPersistence from "./lvs/persistence.js";
+import lvsPersistenceLong from "./lvs/persistence-long.js";
 import lvsHttpGet from "./lvs/http-get.js";
 import lvsFailover from "./lvs/failover.js";
+import lvsVrrpFailover from "./lvs/vrrp-failover.js";
 
 /**
  * The rubric, in the order of the lab text. Ids are a contract (reports, rubrics and
@@ -25,7 +27,7 @@ import lvsFailover from "./lvs/failover.js";
  */
 export const NET_CHECKS: Check[] = [vipHttp, twoBackends, ipForward, nat, gateway];
 export const PROXY_CHECKS: Check[] = [proxyKeepalivedStopped, proxyModules, proxyRoundRobin, proxyLoadfactor, proxyRouteidCookie, proxySticky, proxyFailover];
-export const LVS_CHECKS: Check[] = [lvsModules, lvsVirtualServer, lvsRoundRobin, lvsWeights, lvsPersistence, lvsHttpGet, lvsFailover];
+export const LVS_CHECKS: Check[] = [lvsModules, lvsVirtualServer, lvsRoundRobin, lvsWeights, lvsPersistence, lvsPersistenceLong, lvsHttpGet, lvsFailover, lvsVrrpFailover];
 
 export const ALL_CHECKS: Check[] = [...NET_CHECKS, ...PROXY_CHECKS, ...LVS_CHECKS];
 

@@ -5,7 +5,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
 status=0
-npx vitest run "$@" || status=$?
+if [ "${1:-}" = "--chaos" ]; then
+  # The kill loops run the built CLI, as a user's shell would.
+  shift
+  npm run --silent build
+  npx vitest run --config vitest.chaos.config.ts "$@" || status=$?
+else
+  npx vitest run "$@" || status=$?
+fi
 # Nothing may be left behind: namespaces, qemu processes, lab state.
 left=$(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^hg(vm)?[0-9]+-' || true)
 if [ -n "$left" ]; then

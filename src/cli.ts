@@ -1,9 +1,10 @@
 import { existsSync } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { formatProblems, loadSpec } from "./config/load.js";
 import { SecretRegistry } from "./config/secrets.js";
+import { readCapped } from "./config/read-capped.js";
 import { starterSpec } from "./config/init.js";
 import { consoleReporter } from "./report/console.js";
 import { jsonReporter } from "./report/json.js";
@@ -12,15 +13,19 @@ import { htmlReporter } from "./report/html.js";
 import type { Reporter } from "./report/reporter.js";
 import { safeForTerminal } from "./report/terminal.js";
 import { gradeLab } from "./runner/grade.js";
+import { terminalPrompter } from "./runner/prompter.js";
 import { openSsh } from "./runner/remote.js";
 import { listPendingJournals, replayJournal, RestoreJournal } from "./ssh/index.js";
 import type { Lang, PartOption, RunResult } from "./runner/types.js";
 import { VERSION } from "./version.js";
+import { BATCH_HELP, cmdBatch, cmdMerge, cmdRegrade } from "./batch/cli.js";
 
 /** Exit codes: a contract for CI jobs and batch scripts. */
 export const EXIT = { ok: 0, studentFault: 1, badInput: 2, infrastructure: 3 } as const;
 
 class UsageError extends Error {}
+
+const MAX_RESULT_BYTES = 64 * 1024 * 1024;
 
 const HELP = `hagrade ${VERSION} — grades the "web service in high availability" lab
 
@@ -29,7 +34,7 @@ Usage:
   hagrade init [--lang es|en] [--out lab.yaml]   write a commented starter spec
   hagrade restore [--journal FILE] [--spec lab.yaml]   undo what a killed run left changed
   hagrade report result.json [--html F] [--junit F] [--json F] [--lang es|en]   re-render a saved result
-  hagrade --help | --version
+${BATCH_HELP}  hagrade --help | --version
 
 Options of run:
   --spec FILE            the lab spec (YAML or JSON)                       (required)
@@ -104,7 +109,7 @@ async function cmdRun(args: string[]): Promise<number> {
   }
   const spec = loaded.spec;
   const lang = pickLang(values.lang, spec.lang);
-  for (const w of loaded.warnings) process.stderr.write(`${safeForTerminal(typeof w === "string" ? w : JSON.stringify(w))}\n`);
+  if (loaded.warnings.length) process.stderr.write(formatProblems(loaded.warnings, lang, { kind: "warnings" }) + "\n");
 
   const wanted = new Set(String(values.reporter ?? "console,json,junit,html").split(",").map((s) => s.trim()).filter(Boolean));
   for (const r of wanted) {
@@ -121,8 +126,11 @@ async function cmdRun(args: string[]): Promise<number> {
   if (wanted.has("junit")) reporters.push(junitReporter(join(outDir, "junit.xml"), { lang, redact }));
   if (wanted.has("html")) reporters.push(htmlReporter(join(outDir, "scorecard.html"), { lang, redact }));
 
+  // The person at the terminal answers what hagrade cannot do by SSH (stop a web server without it).
+  const prompter = values.interactive ? terminalPrompter(lang) : undefined;
   const result = await gradeLab(spec, {
     lang,
+    ...(prompter ? { prompter } : {}),
     disruptive: Boolean(values.disruptive),
     long: Boolean(values.long),
     interactive: Boolean(values.interactive),
@@ -133,7 +141,7 @@ async function cmdRun(args: string[]): Promise<number> {
     ...(values.only ? { only: String(values.only).split(",").map((s) => s.trim()).filter(Boolean) } : {}),
     reporters,
     secrets,
-  });
+  }).finally(() => prompter?.close());
   for (const r of reporters) {
     const written = await r.onEnd?.(result);
     if (written && written.length) process.stdout.write(`${lang === "es" ? "Escrito" : "Written"}: ${written.join(", ")}\n`);
@@ -221,7 +229,10 @@ async function cmdReport(args: string[]): Promise<number> {
   const file = resolve(positionals[0]!);
   let result: RunResult;
   try {
-    result = JSON.parse(await readFile(file, "utf8")) as RunResult;
+    // A result is at most a few MiB; a device or a huge file must not hang or exhaust the grader.
+    const bytes = await readCapped(file, MAX_RESULT_BYTES + 1);
+    if (bytes.length > MAX_RESULT_BYTES) throw new Error(`larger than ${MAX_RESULT_BYTES} bytes`);
+    result = JSON.parse(bytes.toString("utf8")) as RunResult;
   } catch (error) {
     throw new UsageError(`${file}: not a readable JSON result (${(error as Error).message})`);
   }
@@ -283,6 +294,12 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdRestore(rest);
       case "report":
         return await cmdReport(rest);
+      case "batch":
+        return await cmdBatch(rest);
+      case "merge":
+        return await cmdMerge(rest);
+      case "regrade":
+        return await cmdRegrade(rest);
       default:
         throw new UsageError(`unknown command "${command}"`);
     }

@@ -1,6 +1,6 @@
 import pRetry from "p-retry";
 import { defineCheck, fail, pass, text } from "../../src/runner/check.js";
-import { measureFailover, sharedFailoverVerdict } from "../../src/runner/failover.js";
+import { failoverUnavailable, measureFailover, PERSON_BOUND_MS, sharedFailoverVerdict } from "../../src/runner/failover.js";
 import { findIpvsService, parseIpvsadmList } from "../../src/inspect/index.js";
 import type { Evidence } from "../../src/runner/types.js";
 
@@ -29,12 +29,17 @@ export default defineCheck({
   needs: ["http", "ssh", "disruptive"],
   dependsOn: ["net.vip-http"],
   usesVip: true,
-  timeoutMs: 240_000,
+  // A person gets PERSON_BOUND_MS for the stop and again for the start.
+  timeoutMs: 240_000 + 2 * PERSON_BOUND_MS,
   async run(ctx) {
     const [victim, ...others] = ctx.spec.backends;
     if (!victim || others.length === 0) throw new Error("a failover needs two backends");
-    const ssh = ctx.ssh!;
+    const unavailable = await failoverUnavailable(ctx, victim);
+    if (unavailable) return unavailable;
+    // Guided without any SSH, the IPVS table cannot be read: the VIP's traffic alone decides.
+    const ssh = ctx.ssh?.has("balancer") ? ctx.ssh : undefined;
     const inTable = async () => {
+      if (!ssh) return false;
       const r = await ssh.exec("balancer", IPVSADM, { sudo: true });
       const service = findIpvsService(parseIpvsadmList(r.stdout), ctx.spec.vip.address, ctx.spec.vip.port);
       return service?.realServers.some((s) => s.address === victim.address && s.port === victim.port) ?? false;
@@ -46,12 +51,16 @@ export default defineCheck({
     let leftTable: boolean | undefined;
     const m = await measureFailover(ctx, victim, {
       clients,
-      duringOutage: async () => {
-        // A read, safe to repeat: one slow answer from a loaded balancer must not void the measurement.
-        leftTable = !(await pRetry(inTable, { retries: 2, minTimeout: 500, signal: ctx.signal }));
-      },
+      ...(ssh
+        ? {
+            duringOutage: async () => {
+              // A read, safe to repeat: one slow answer from a loaded balancer must not void the measurement.
+              leftTable = !(await pRetry(inTable, { retries: 2, minTimeout: 500, signal: ctx.signal }));
+            },
+            rejoined: inTable,
+          }
+        : {}),
       outageOk: (outage) => outage.some((x) => others.some((b) => b.name === x.label)),
-      rejoined: inTable,
     });
     const stoppedAt = m.stoppedAt ?? 0;
     const outage = m.timeline.filter((x) => x.t >= stoppedAt && x.t <= (m.outageEnd ?? m.startedAt ?? Infinity));
@@ -68,6 +77,7 @@ export default defineCheck({
         leftTable: leftTable ?? null,
         rejoined: m.rejoined,
         rejoinMs: m.rejoinMs ?? null,
+        stoppedBy: m.guided ? "person" : "ssh",
         events: m.events,
         timeline: m.timeline,
       },

@@ -1,4 +1,4 @@
-import { defineCheck, fail, pass, remote, text } from "../../src/runner/check.js";
+import { defineCheck, fail, graderError, inconclusive, pass, remote, text } from "../../src/runner/check.js";
 import {
   digestsEqual,
   keepalivedIncludesFrom,
@@ -9,9 +9,12 @@ import {
   type FetchedFile,
   type KeepalivedAst,
   type KeepalivedRealServer,
+  type KeepalivedVirtualServer,
 } from "../../src/inspect/index.js";
+import type { Backend } from "../../src/config/schema.js";
 import type { CheckContext } from "../../src/runner/context.js";
-import type { Evidence } from "../../src/runner/types.js";
+import type { Evidence, Text, Verdict } from "../../src/runner/types.js";
+import { findPageFile, inTable, measureWrongPage } from "./health-check.js";
 import { shQuote } from "../../src/ssh/index.js";
 
 const CONFIG = "/etc/keepalived/keepalived.conf";
@@ -39,13 +42,17 @@ interface RealServerFinding {
  * computed as keepalived does (HTTP/1.0 request, body up to Content-Length), from the balancer
  * itself, where keepalived asks from; genhash's answer is compared too where it is installed.
  * A copied block (webserver1's digest on webserver2) keeps that server out of the pool.
+ *
+ * With --disruptive it also shows the check working (health-check.ts): one server's page is
+ * made wrong and must leave the IPVS table, then come back once restored. The runner runs it
+ * after the other checks, alone (`may-disrupt`), whether or not that half is asked for.
  */
 export default defineCheck({
   id: "lvs.http-get",
   part: "lvs",
   title: text("Chequeo HTTP_GET con digest de cada servidor", "HTTP_GET health check with each server's digest"),
   points: 2,
-  needs: ["ssh"],
+  needs: ["ssh", "may-disrupt"],
   async run(ctx) {
     // The lab asks for HTTP_GET only from its http-get step on: earlier steps leave it out of the maximum.
     if (ctx.spec.step === "rr" || ctx.spec.step === "wrr" || ctx.spec.step === "persistence") {
@@ -83,17 +90,113 @@ export default defineCheck({
     }
     evidence.push({ kind: "http-get-digests", realServers: findings });
     const wrong = findings.filter((f) => !f.ok);
-    if (wrong.length === 0) {
-      const list = findings.map((f) => `${f.backend}: ${f.computed ?? "?"}`).join(", ");
-      return pass(text(`HTTP_GET con el digest de cada página (${list}).`, `HTTP_GET with each page's digest (${list}).`), evidence);
+    const list = findings.map((f) => `${f.backend}: ${f.computed ?? "?"}`).join(", ");
+    const config: Verdict =
+      wrong.length === 0
+        ? pass(text(`HTTP_GET con el digest de cada página (${list}).`, `HTTP_GET with each page's digest (${list}).`), evidence)
+        : fail(
+            text(wrong.map((f) => f.problem?.es ?? "").join(" "), wrong.map((f) => f.problem?.en ?? "").join(" ")),
+            text(wrong.map((f) => f.fix?.es ?? "").join(" "), wrong.map((f) => f.fix?.en ?? "").join(" ")),
+            evidence,
+          );
+    if (!ctx.options.disruptive) {
+      if (config.outcome !== "pass") return config;
+      return { ...config, message: text(`${config.message.es} (La prueba con una página errónea se hace con --disruptive.)`, `${config.message.en} (The test with a wrong page runs with --disruptive.)`) };
     }
-    return fail(
-      text(wrong.map((f) => f.problem?.es ?? "").join(" "), wrong.map((f) => f.problem?.en ?? "").join(" ")),
-      text(wrong.map((f) => f.fix?.es ?? "").join(" "), wrong.map((f) => f.fix?.en ?? "").join(" ")),
-      evidence,
-    );
+    return withWrongPage(ctx, vs, config, evidence);
   },
 });
+
+/**
+ * The disruptive half: one real server in the table gets a wrong page; HTTP_GET must take it out
+ * within the bound its timers give, and put it back once the page is restored.
+ */
+async function withWrongPage(ctx: CheckContext, vs: KeepalivedVirtualServer, config: Verdict, evidence: Evidence[]): Promise<Verdict> {
+  const realServerOf = (b: Backend) => vs.realServers.find((r) => r.address === b.address && (r.port ?? 0) === b.port);
+  let victim: Backend | undefined;
+  for (const b of ctx.spec.backends) {
+    if (realServerOf(b) && (await inTable(ctx, b))) {
+      victim = b;
+      break;
+    }
+  }
+  const notRun = (why: Text): Verdict => {
+    evidence.push({ kind: "http-get-wrong-page", ran: false, reason: why });
+    if (config.outcome !== "pass") return config;
+    return inconclusive(
+      text(`${config.message.es} La prueba con una página errónea no se hizo: ${why.es}`, `${config.message.en} The test with a wrong page was not made: ${why.en}`),
+      text("Indique el fichero de la página en backends[].pagePath de la especificación y repita con --disruptive.", "Give the page's file in the spec's backends[].pagePath and run again with --disruptive."),
+      evidence,
+    );
+  };
+  if (!victim) return notRun(text("ningún real_server del virtual_server está en la tabla de IPVS.", "no real_server of the virtual_server is in the IPVS table."));
+  const rs = realServerOf(victim);
+  const urlPath = rs?.checks.find((c) => c.type === "HTTP_GET")?.urls.find((u) => u.path)?.path ?? ctx.spec.vip.path;
+  const page = await findPageFile(ctx, victim, urlPath);
+  if ("problem" in page) return notRun(page.problem);
+  const m = await measureWrongPage(ctx, victim, page, rs, vs);
+  const { restore, ...measured } = m;
+  evidence.push({ kind: "http-get-wrong-page", ran: true, ...measured }, { kind: "restore", ...restore });
+  const b = m.bounds;
+  const boundText = text(
+    `cota ${b.removalWaitSeconds} s: ${b.formula.es}, más un 25 % y 5 s de margen${b.defaulted.length ? `; por defecto: ${b.defaulted.join(", ")}` : ""}`,
+    `bound ${b.removalWaitSeconds} s: ${b.formula.en}, plus 25 % and 5 s of margin${b.defaulted.length ? `; defaults: ${b.defaulted.join(", ")}` : ""}`,
+  );
+  if (!m.restore.restored) {
+    const todo = m.restore.leftToDo;
+    return graderError(
+      text(`¡No se pudo restaurar la página ${m.file} de ${m.victim}! Queda pendiente: ${todo ? todo.commands.join("; ") : "restaurarla a mano"}.`, `Could not restore ${m.victim}'s page ${m.file}! Left to do: ${todo ? todo.commands.join("; ") : "restore it by hand"}.`),
+      text(`Ejecute hagrade restore o restaure la página a mano en ${m.victim}.`, `Run hagrade restore or restore the page by hand on ${m.victim}.`),
+      evidence,
+    );
+  }
+  if (m.failure) {
+    const change = m.failure.kind === "change-failed";
+    const message = text(`La prueba con una página errónea en ${m.victim} no se completó (la página está restaurada): ${m.failure.text.es}`, `The test with a wrong page on ${m.victim} did not complete (the page is restored): ${m.failure.text.en}`);
+    const fix = change
+      ? text(`Compruebe que el usuario SSH puede usar sudo sin contraseña en ${m.victim}.`, `Check that the SSH user may sudo without a password on ${m.victim}.`)
+      : text("Vuelva a ejecutar la comprobación; si se repite, revise la conexión SSH con el laboratorio.", "Run the check again; if it happens again, check the SSH connection to the lab.");
+    return change ? inconclusive(message, fix, evidence) : graderError(message, fix, evidence);
+  }
+  const where = `real_server ${victim.address} ${victim.port}`;
+  if (!m.left) {
+    const checker = rs?.checks[0]?.type;
+    const why = checker === "TCP_CHECK" || checker === undefined
+      ? { es: checker ? "TCP_CHECK solo ve el puerto abierto" : "no tiene chequeo", en: checker ? "TCP_CHECK only sees the port open" : "it has no health check" }
+      : { es: "keepalived no aplica el HTTP_GET de keepalived.conf (¿sin recargar?)", en: "keepalived does not apply the HTTP_GET in keepalived.conf (not reloaded?)" };
+    const seen = text(
+      `Con una página errónea en ${m.victim} (${m.file}), su ${where} siguió en la tabla de IPVS ${m.watchedSeconds} s (${boundText.es}): la página errónea sigue en el reparto, porque ${why.es}.`,
+      `With a wrong page on ${m.victim} (${m.file}), its ${where} stayed in the IPVS table for ${m.watchedSeconds} s (${boundText.en}): the wrong page stays in the pool, because ${why.en}.`,
+    );
+    const fix = config.outcome === "pass"
+      ? text("Recargue keepalived (service keepalived reload) para que use el HTTP_GET de keepalived.conf.", "Reload keepalived (service keepalived reload) so it uses the HTTP_GET in keepalived.conf.")
+      : (config.fix ?? text("", ""));
+    return fail(
+      config.outcome === "pass" ? seen : text(`${config.message.es} ${seen.es}`, `${config.message.en} ${seen.en}`),
+      fix,
+      evidence,
+    );
+  }
+  const out = text(`Con una página errónea en ${m.victim}, keepalived lo sacó de la tabla en ${m.leftAfterSeconds} s (${boundText.es})`, `With a wrong page on ${m.victim}, keepalived took it out of the table in ${m.leftAfterSeconds} s (${boundText.en})`);
+  if (config.outcome !== "pass") return fail(text(`${config.message.es} ${out.es}.`, `${config.message.en} ${out.en}.`), config.fix ?? text("", ""), evidence);
+  if (!m.back) {
+    return fail(
+      text(
+        `${out.es}, pero con la página restaurada no volvió en ${b.returnWaitSeconds} s (${b.urls} × delay_loop ${b.delayLoop} + connect_timeout ${b.connectTimeout} = ${b.returnSeconds} s, con margen).`,
+        `${out.en}, but with the page restored it did not come back within ${b.returnWaitSeconds} s (${b.urls} × delay_loop ${b.delayLoop} + connect_timeout ${b.connectTimeout} = ${b.returnSeconds} s, with margin).`,
+      ),
+      text(`Compruebe que el digest de ${where} es el de su página (genhash -s ${victim.address} -p ${victim.port} -u ${m.urlPath}).`, `Check that the digest of ${where} is its page's (genhash -s ${victim.address} -p ${victim.port} -u ${m.urlPath}).`),
+      evidence,
+    );
+  }
+  return pass(
+    text(
+      `${config.message.es} ${out.es}, y volvió ${m.backAfterSeconds} s después de restaurar la página (cota ${b.returnWaitSeconds} s).`,
+      `${config.message.en} ${out.en}, and it came back ${m.backAfterSeconds} s after the page was restored (bound ${b.returnWaitSeconds} s).`,
+    ),
+    evidence,
+  );
+}
 
 async function judgeRealServer(ctx: CheckContext, backend: string, address: string, port: number, rs: KeepalivedRealServer | undefined): Promise<RealServerFinding> {
   const base = { backend, address };

@@ -1,5 +1,6 @@
 import { defineCheck, fail, inconclusive, pass, remote, text } from "../../src/runner/check.js";
 import { defaultRoute, parseIpRoute } from "../../src/inspect/index.js";
+import { readMachine } from "../../src/inspect/os.js";
 
 /** Each web server's default gateway is the balancer's internal address. */
 export default defineCheck({
@@ -29,11 +30,20 @@ export default defineCheck({
     if (wrong.length === 0) return pass(text(`Todos salen por ${gateway}.`, `All route through ${gateway}.`), evidence);
     const list = wrong.map((w) => `${w.backend}: ${w.gateway ?? "sin ruta por defecto"}`).join(", ");
     const listEn = wrong.map((w) => `${w.backend}: ${w.gateway ?? "no default route"}`).join(", ");
+    // Where the gateway is kept across reboots depends on the web server's distribution.
+    const families = new Set<string>();
+    for (const w of wrong) families.add((await ctx.memo(`machine:${w.backend}`, () => readMachine((c) => ssh.exec(w.backend, c)))).family);
+    const persist = [
+      ...(families.has("debian") || families.has("other") ? [{ es: `en Debian, gateway ${gateway} en /etc/network/interfaces`, en: `on Debian, gateway ${gateway} in /etc/network/interfaces` }] : []),
+      ...(families.has("rhel")
+        ? [{ es: `en CentOS/RHEL, GATEWAY=${gateway} en /etc/sysconfig/network-scripts/ifcfg-<interfaz> (o nmcli connection modify <conexión> ipv4.gateway ${gateway})`, en: `on CentOS/RHEL, GATEWAY=${gateway} in /etc/sysconfig/network-scripts/ifcfg-<interface> (or nmcli connection modify <connection> ipv4.gateway ${gateway})` }]
+        : []),
+    ];
     return fail(
       text(`Puerta de enlace incorrecta (${list}); debe ser ${gateway}.`, `Wrong default gateway (${listEn}); it must be ${gateway}.`),
       text(
-        `En cada servidor web: ip route replace default via ${gateway} (y en /etc/network/interfaces o el fichero de red de su distribución: gateway ${gateway}).`,
-        `On each web server: ip route replace default via ${gateway} (and in /etc/network/interfaces or your distribution's network file: gateway ${gateway}).`,
+        `En cada servidor web: ip route replace default via ${gateway}; para que dure tras reiniciar, ${persist.map((p) => p.es).join("; ")}.`,
+        `On each web server: ip route replace default via ${gateway}; to keep it after a reboot, ${persist.map((p) => p.en).join("; ")}.`,
       ),
       evidence,
     );

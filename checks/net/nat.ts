@@ -1,6 +1,7 @@
 import { defineCheck, fail, inconclusive, pass, remote, text } from "../../src/runner/check.js";
 import { natCovers, parseFirewall } from "../../src/inspect/index.js";
 import { listenForArrivals, type Listener } from "../../src/probe/index.js";
+import { readMachine } from "../../src/inspect/os.js";
 import { shQuote } from "../../src/ssh/index.js";
 import type { Evidence } from "../../src/runner/types.js";
 
@@ -85,11 +86,19 @@ export default defineCheck({
     }
     if (notNatted.length) {
       const list = notNatted.map((r) => `${r.backend} → ${r.from}`).join(", ");
+      // With firewalld running (CentOS's default), rules added by hand are lost on its next reload.
+      const machine = await ctx.memo("machine:balancer", () => readMachine((c) => ssh.exec("balancer", c)));
+      const firewalld = machine.firewalldRunning
+        ? {
+            es: " Con firewalld activo: firewall-cmd --permanent --zone=external --add-masquerade && firewall-cmd --reload (con la interfaz de servicio en la zona external), o deténgalo como pide el enunciado.",
+            en: " With firewalld running: firewall-cmd --permanent --zone=external --add-masquerade && firewall-cmd --reload (with the service interface in zone external), or stop it as the lab text says.",
+          }
+        : { es: "", en: "" };
       return fail(
         text(`Las conexiones salen sin enmascarar (${list}): falta el NAT en el balanceador.`, `Connections leave without masquerading (${list}): the balancer does no NAT.`),
         text(
-          "En el balanceador: nft add table ip nat; nft add chain ip nat postrouting '{ type nat hook postrouting priority 100; }'; nft add rule ip nat postrouting ip saddr <red de servidores> masquerade (o iptables -t nat -A POSTROUTING -s <red> -j MASQUERADE).",
-          "On the balancer: nft add table ip nat; nft add chain ip nat postrouting '{ type nat hook postrouting priority 100; }'; nft add rule ip nat postrouting ip saddr <server network> masquerade (or iptables -t nat -A POSTROUTING -s <net> -j MASQUERADE).",
+          `En el balanceador: nft add table ip nat; nft add chain ip nat postrouting '{ type nat hook postrouting priority 100; }'; nft add rule ip nat postrouting ip saddr <red de servidores> masquerade (o iptables -t nat -A POSTROUTING -s <red> -j MASQUERADE).${firewalld.es}`,
+          `On the balancer: nft add table ip nat; nft add chain ip nat postrouting '{ type nat hook postrouting priority 100; }'; nft add rule ip nat postrouting ip saddr <server network> masquerade (or iptables -t nat -A POSTROUTING -s <net> -j MASQUERADE).${firewalld.en}`,
         ),
         evidence,
       );

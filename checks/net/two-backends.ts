@@ -13,6 +13,12 @@ import { isSshError } from "../../src/ssh/index.js";
  * 0.75^40 ≈ 1e-5 per mode.
  */
 const PER_MODE = 40;
+/**
+ * Each sample gets a share of the check's 120 s, so a server that holds requests leaves the
+ * evidence of what answered and what hung instead of a bare "did not finish".
+ */
+const MODE_DEADLINE_MS = 30_000;
+const SOURCES_BUDGET_MS = 40_000;
 
 export default defineCheck({
   id: "net.two-backends",
@@ -33,14 +39,16 @@ export default defineCheck({
     const records: RequestRecord[] = [];
     for (const mode of ["new-connection", "keep-alive"] as const) {
       if (expected.every((n) => seen.has(n))) break;
-      const s = await ctx.http.sample({ mode, maxRequests: PER_MODE, shouldStop: (r) => allSeen(r), label: mode });
+      // Each mode within its share of the check's deadline, so a hanging server leaves evidence, not a timeout.
+      const s = await ctx.http.sample({ mode, maxRequests: PER_MODE, shouldStop: (r) => allSeen(r), label: mode, deadlineMs: MODE_DEADLINE_MS });
       records.push(...s.records);
       evidence.push(sampleEvidence(mode, mode, s.records));
     }
     // Persistence pins one client address to one server: other source addresses are other clients.
+    const sourcesUntil = performance.now() + SOURCES_BUDGET_MS;
     for (const address of ctx.spec.grader.sourceAddresses) {
-      if (expected.every((n) => seen.has(n))) break;
-      const s = await ctx.http.sample({ mode: "new-connection", maxRequests: 4, localAddress: address, shouldStop: (r) => allSeen(r), label: address });
+      if (expected.every((n) => seen.has(n)) || performance.now() >= sourcesUntil) break;
+      const s = await ctx.http.sample({ mode: "new-connection", maxRequests: 4, localAddress: address, shouldStop: (r) => allSeen(r), label: address, deadlineMs: Math.max(1000, Math.min(MODE_DEADLINE_MS / 4, sourcesUntil - performance.now())) });
       records.push(...s.records);
       evidence.push(sampleEvidence(`from ${address}`, "new-connection", s.records, { localAddress: address }));
     }

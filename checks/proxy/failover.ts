@@ -1,5 +1,5 @@
 import { defineCheck, fail, pass, text } from "../../src/runner/check.js";
-import { measureFailover, sharedFailoverVerdict, type Mark } from "../../src/runner/failover.js";
+import { failoverUnavailable, measureFailover, PERSON_BOUND_MS, sharedFailoverVerdict, type Mark } from "../../src/runner/failover.js";
 import type { Evidence } from "../../src/runner/types.js";
 
 /** Failed requests tolerated while Apache notices the stopped member (LAB-FACTS: a stop can cost one 502). */
@@ -9,6 +9,7 @@ const MAX_FAILED = 1;
  * Stop Apache on one web server: the VIP keeps answering, everything goes to the survivor, and
  * a client stuck to the stopped server gets a new ROUTEID for the survivor. Then start it again
  * (journaled, undone in all cases, verified) and time its return (Apache's `retry`, 60 s).
+ * Without SSH to the web server, with --interactive, a person stops and starts it when asked.
  */
 export default defineCheck({
   id: "proxy.failover",
@@ -18,10 +19,13 @@ export default defineCheck({
   needs: ["http", "ssh", "disruptive"],
   dependsOn: ["net.vip-http"],
   usesVip: true,
-  timeoutMs: 240_000,
+  // A person gets PERSON_BOUND_MS for the stop and again for the start.
+  timeoutMs: 240_000 + 2 * PERSON_BOUND_MS,
   async run(ctx) {
     const [victim, ...others] = ctx.spec.backends;
     if (!victim || others.length === 0) throw new Error("a failover needs two backends");
+    const unavailable = await failoverUnavailable(ctx, victim);
+    if (unavailable) return unavailable;
     const cookieName = ctx.spec.expect.cookieName;
     const sticky = ctx.http.client("sticky");
     await sticky.forgeCookie(ctx.http.target, cookieName, `.${victim.route}`);
@@ -43,6 +47,7 @@ export default defineCheck({
       failedRequests: m.failedRequests,
       rejoined: m.rejoined,
       rejoinMs: m.rejoinMs ?? null,
+      stoppedBy: m.guided ? "person" : "ssh",
       events: m.events,
       timeline: m.timeline,
     };
@@ -94,10 +99,11 @@ export default defineCheck({
       );
     }
     if (!m.rejoined) {
+      const again = m.guided ? { es: "se arrancó de nuevo", en: "was started again" } : { es: "volvió a servir en local", en: "serves locally again" };
       return fail(
         text(
-          `${victim.name} volvió a servir en local, pero el balanceador no le envió tráfico en ${Math.round(ctx.spec.timeouts.rejoin / 1000)} s.`,
-          `${victim.name} serves locally again, but the balancer sent it no traffic within ${Math.round(ctx.spec.timeouts.rejoin / 1000)} s.`,
+          `${victim.name} ${again.es}, pero el balanceador no le envió tráfico en ${Math.round(ctx.spec.timeouts.rejoin / 1000)} s.`,
+          `${victim.name} ${again.en}, but the balancer sent it no traffic within ${Math.round(ctx.spec.timeouts.rejoin / 1000)} s.`,
         ),
         text("Revise retry= y status= del BalancerMember (por defecto vuelve tras 60 s).", "Check the BalancerMember's retry= and status= (by default it returns after 60 s)."),
         evidence,

@@ -1,4 +1,4 @@
-import { defineCheck, fail, pass, text } from "../../src/runner/check.js";
+import { defineCheck, fail, pass, text, inconclusive } from "../../src/runner/check.js";
 import { findRouteCookie } from "../../src/runner/cookies.js";
 import type { Evidence } from "../../src/runner/types.js";
 
@@ -53,6 +53,17 @@ export default defineCheck({
         text(
           `Añada en el VirtualHost: Header add Set-Cookie "${name}=.%{BALANCER_WORKER_ROUTE}e; path=/" env=BALANCER_ROUTE_CHANGED (módulo headers activo).`,
           `Add to the VirtualHost: Header add Set-Cookie "${name}=.%{BALANCER_WORKER_ROUTE}e; path=/" env=BALANCER_ROUTE_CHANGED (with mod_headers enabled).`,
+        ),
+        rows,
+      );
+    }
+    if (seen.size === 0) {
+      // A cookie came, but no page was recognised as a web server: the route cannot be tied to one.
+      return inconclusive(
+        text(`Llega la cookie ${name}, pero ninguna página se reconoció como de un servidor web: no se puede comprobar la ruta.`, `The ${name} cookie comes, but no page was recognised as a web server's: its route cannot be checked.`),
+        text(
+          `Cada servidor debe servir su propia página ("Bienvenido a webserverX"), o ajuste identity.pattern en la especificación.`,
+          `Each server must serve its own page ("Bienvenido a webserverX"), or adjust identity.pattern in the spec.`,
         ),
         rows,
       );

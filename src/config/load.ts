@@ -10,6 +10,7 @@ import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, ty
 import type { Text } from "../runner/types.js";
 import { formatFieldPath } from "./fields.js";
 import { checkLocalFiles, inlineSecrets } from "./local-files.js";
+import { readCapped } from "./read-capped.js";
 import { hostPathContext, resolveSpecPaths, type PathContext } from "./paths.js";
 import { closestName, issuesToProblems, specProblem, type LineOf, type SpecProblem } from "./problems.js";
 import { labSpecSchema, type LabSpec, type LabSpecInput } from "./schema.js";
@@ -58,6 +59,7 @@ function failed(problems: SpecProblem[], warnings: SpecProblem[] = []): SpecLoad
 export async function loadSpec(file: string, overrides?: SpecOverrides, options: LoadSpecOptions = {}): Promise<SpecLoadResult> {
   const absolute = path.resolve(file);
   let size: number;
+  let regular: boolean;
   try {
     const stats = await stat(absolute);
     if (stats.isDirectory()) {
@@ -67,6 +69,7 @@ export async function loadSpec(file: string, overrides?: SpecOverrides, options:
       )]);
     }
     size = stats.size;
+    regular = stats.isFile();
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     return failed([fileProblem(
@@ -79,7 +82,8 @@ export async function loadSpec(file: string, overrides?: SpecOverrides, options:
   if (size > MAX_SPEC_BYTES) return failed([tooLarge(size)]);
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(absolute);
+    // A device or a pipe (/dev/zero, a shell's <(...)) has no size to check first: read it with the cap.
+    bytes = regular ? await readFile(absolute) : await readCapped(absolute, MAX_SPEC_BYTES + 1);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     return failed([fileProblem(
@@ -87,14 +91,17 @@ export async function loadSpec(file: string, overrides?: SpecOverrides, options:
       { es: "Da permiso de lectura al usuario que ejecuta hagrade.", en: "Give read permission to the user running hagrade." },
     )]);
   }
+  if (bytes.length > MAX_SPEC_BYTES) return failed([tooLarge(bytes.length, true)]);
   const parseOptions: ParseSpecOptions = { ...options, baseDir: path.dirname(absolute), sourceName: path.basename(absolute) };
   if (overrides !== undefined) parseOptions.overrides = overrides;
   return parseSpecText(bytes, parseOptions);
 }
 
-function tooLarge(size: number): SpecProblem {
+function tooLarge(size: number, endless = false): SpecProblem {
   return fileProblem(
-    { es: `El spec ocupa ${size} bytes; el máximo es ${MAX_SPEC_BYTES}.`, en: `The spec is ${size} bytes; the most allowed is ${MAX_SPEC_BYTES}.` },
+    endless
+      ? { es: `El spec no termina tras ${MAX_SPEC_BYTES} bytes (¿un dispositivo?); el máximo es ${MAX_SPEC_BYTES}.`, en: `The spec goes on past ${MAX_SPEC_BYTES} bytes (a device?); the most allowed is ${MAX_SPEC_BYTES}.` }
+      : { es: `El spec ocupa ${size} bytes; el máximo es ${MAX_SPEC_BYTES}.`, en: `The spec is ${size} bytes; the most allowed is ${MAX_SPEC_BYTES}.` },
     { es: "Comprueba que es el fichero correcto: un spec ocupa unos pocos KiB.", en: "Check it is the right file: a spec is a few KiB." },
   );
 }
@@ -252,6 +259,11 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 /** Objects merge key by key; lists and scalars replace. */
 function applyOverrides(base: unknown, overrides: unknown): unknown {
+  // A roster column `backends.1.address` overrides one field of one item, not the whole list.
+  if (Array.isArray(base) && Array.isArray(overrides)) {
+    const length = Math.max(base.length, overrides.length);
+    return Array.from({ length }, (_, i) => (i in overrides && overrides[i] !== undefined ? applyOverrides(base[i], overrides[i]) : base[i]));
+  }
   if (!isPlainObject(base) || !isPlainObject(overrides)) return overrides === undefined ? base : overrides;
   const merged: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(overrides)) {

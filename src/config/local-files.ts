@@ -113,11 +113,19 @@ export async function checkLocalFiles(raw: unknown, context: PathContext, env: N
       });
       return undefined;
     }
-    if (!found.isFile()) {
+    if (found.isDirectory()) {
       fail(path, {
         es: `${file} es una carpeta, no ${what.es}.`,
         en: `${file} is a folder, not ${what.en}.`,
       }, { es: "Escribe la ruta del fichero, no la de su carpeta.", en: "Write the path of the file, not of its folder." });
+      return undefined;
+    }
+    if (!found.isFile()) {
+      // A device or a pipe has no contents to check and may never end (/dev/zero, a FIFO nobody writes).
+      fail(path, {
+        es: `${file} es un dispositivo, una tubería o un socket, no un fichero normal: no sirve como ${what.es}.`,
+        en: `${file} is a device, pipe or socket, not a regular file: it cannot serve as ${what.en.toLowerCase()}.`,
+      }, { es: "Escribe la ruta de un fichero normal.", en: "Write the path of a regular file." });
       return undefined;
     }
     if (!(await isReadable(file))) {

@@ -26,6 +26,9 @@ export function isWindowsPipe(value: string): boolean {
 export function resolveSpecPath(value: string, context: PathContext): string {
   const { pathApi, homeDir, baseDir } = context;
   if (isWindowsPipe(value)) return value;
+  // Windows guides write the profile folder as %USERPROFILE%; nothing else expands it here.
+  const profile = /^%USERPROFILE%(?=$|[\\/])/i.exec(value);
+  if (pathApi.sep === "\\" && profile) return pathApi.join(homeDir, value.slice(profile[0].length));
   if (value === "~") return pathApi.normalize(homeDir);
   const separators = pathApi.sep === "\\" ? ["~/", "~\\"] : ["~/"];
   if (separators.some((prefix) => value.startsWith(prefix))) {

@@ -3,6 +3,7 @@
  * what is expected and the line to write. Values of secret fields are never quoted back.
  */
 import type { z } from "zod";
+import { safeForTerminal } from "../report/terminal.js";
 import type { Lang, Text } from "../runner/types.js";
 import { fieldInfo, formatFieldPath, isSecretPath, normalizeFieldPath, secretFieldPath } from "./fields.js";
 import { SPEC_LIMITS, type SpecIssueParams } from "./schema.js";
@@ -138,7 +139,10 @@ function describeValue(value: unknown, lang: Lang): string {
     const shown = value.length > 60 ? `${value.slice(0, 57)}...` : value;
     return lang === "es" ? `el texto "${shown}"` : `the text "${shown}"`;
   }
-  if (typeof value === "number") return Number.isFinite(value) ? String(value) : lang === "es" ? "un número infinito" : "an infinite number";
+  if (typeof value === "number") {
+    if (Number.isNaN(value)) return lang === "es" ? "NaN (no es un número)" : "NaN (not a number)";
+    return Number.isFinite(value) ? String(value) : lang === "es" ? "un número infinito" : "an infinite number";
+  }
   if (typeof value === "boolean") return String(value);
   if (value === null) return lang === "es" ? "un valor vacío" : "an empty value";
   if (Array.isArray(value)) return lang === "es" ? "una lista" : "a list";
@@ -435,7 +439,10 @@ export interface FormatOptions {
   kind?: "problems" | "warnings";
 }
 
-/** Plain text for a terminal: one numbered entry per problem, each with its fix. */
+/**
+ * Plain text for a terminal: one numbered entry per problem, each with its fix. Found values are
+ * quoted from the file, which may carry terminal escape sequences: they are shown, never sent raw.
+ */
 export function formatProblems(problems: readonly SpecProblem[], lang: Lang, options: FormatOptions = {}): string {
   const warnings = options.kind === "warnings";
   const count = problems.length;
@@ -453,5 +460,5 @@ export function formatProblems(problems: readonly SpecProblem[], lang: Lang, opt
     lines.push(`  ${index + 1}. ${where !== "" ? `${where}: ` : ""}${item.message[lang]}`);
     lines.push(`     ${fixLabel}: ${item.fix[lang]}`);
   });
-  return lines.join("\n");
+  return safeForTerminal(lines.join("\n"));
 }

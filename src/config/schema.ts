@@ -228,6 +228,8 @@ const balancerSchema = z.strictObject({
   internalAddress: ipv4,
   serviceAddress: optional(ipv4),
   ssh: optional(sshTargetSchema),
+  /** A second director sharing the VIP by VRRP (BACKUP); the balancer above is the MASTER. */
+  backup: optional(z.strictObject({ serviceAddress: ipv4 })),
 });
 
 const command = z.string().min(1).max(2000).regex(/^[^\n\r\0]*$/);

@@ -3,7 +3,7 @@
  * connection needs them, and every value read is registered so reporters and logs can
  * `redact` it from any text they are about to write.
  */
-import { readFile } from "node:fs/promises";
+import { readCapped } from "./read-capped.js";
 import type { Text } from "../runner/types.js";
 import type { Secret } from "./schema.js";
 import type { ResolvedSshTarget } from "./targets.js";
@@ -21,6 +21,11 @@ export interface SecretError {
 export type SecretResult = { ok: true; value: string } | { ok: false; error: SecretError };
 
 export const REDACTED = "***";
+
+/** A password or passphrase is one line; a bigger "secret file" is a wrong path (a log, /dev/zero). */
+export const MAX_SECRET_FILE_BYTES = 64 * 1024;
+/** Private keys are a few KiB (RSA 16384 bits: 12 KiB). */
+export const MAX_PRIVATE_KEY_BYTES = 64 * 1024;
 
 /** Key files are multi-line; a log may show one line of one (a parser error, a diff). */
 const MIN_KEY_LINE_LENGTH = 16;
@@ -95,6 +100,14 @@ function fileError(field: string, file: string, code: string | undefined): Secre
   };
 }
 
+function tooLargeError(field: string, file: string, max: number): SecretError {
+  return {
+    kind: "file-unreadable", field,
+    message: { es: `${file} (${field}) tiene más de ${max} bytes: no es un secreto ni una clave.`, en: `${file} (${field}) holds more than ${max} bytes: it is not a secret or a key.` },
+    fix: { es: `Corrige la ruta de ${field}: un fichero normal con el secreto en una línea, o la clave privada.`, en: `Correct the path of ${field}: a plain file with the secret on one line, or the private key.` },
+  };
+}
+
 export interface ResolveSecretOptions {
   env?: NodeJS.ProcessEnv;
   /** Where the value is registered for redaction. */
@@ -119,7 +132,9 @@ export async function resolveSecret(secret: Secret, field: string, options: Reso
   } else {
     let content: string;
     try {
-      content = await readFile(secret.file, "utf8");
+      const bytes = await readCapped(secret.file, MAX_SECRET_FILE_BYTES + 1);
+      if (bytes.length > MAX_SECRET_FILE_BYTES) return { ok: false, error: tooLargeError(field, secret.file, MAX_SECRET_FILE_BYTES) };
+      content = bytes.toString("utf8");
     } catch (error) {
       return { ok: false, error: fileError(field, secret.file, (error as NodeJS.ErrnoException).code) };
     }
@@ -140,7 +155,7 @@ export async function resolveSecret(secret: Secret, field: string, options: Reso
 export async function readPrivateKey(file: string, field: string, registry?: SecretRegistry): Promise<{ ok: true; key: Buffer } | { ok: false; error: SecretError }> {
   let key: Buffer;
   try {
-    key = await readFile(file);
+    key = await readCapped(file, MAX_PRIVATE_KEY_BYTES + 1);
   } catch (error) {
     const failure = fileError(field, file, (error as NodeJS.ErrnoException).code);
     return { ok: false, error: {
@@ -148,6 +163,7 @@ export async function readPrivateKey(file: string, field: string, registry?: Sec
       message: { es: `No se puede leer la clave privada de ${field}: ${file}.`, en: `Cannot read the private key for ${field}: ${file}.` },
     } };
   }
+  if (key.length > MAX_PRIVATE_KEY_BYTES) return { ok: false, error: tooLargeError(field, file, MAX_PRIVATE_KEY_BYTES) };
   if (key.length === 0) {
     return { ok: false, error: {
       kind: "file-empty", field,

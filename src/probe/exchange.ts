@@ -104,6 +104,11 @@ export interface ExchangeRequest {
   headers: Record<string, string>;
   timeouts: ProbeTimeouts;
   maxBodyBytes: number;
+  /**
+   * Bytes read (the rest dropped) to see the body end, beyond the ones kept; default
+   * maxBodyBytes. A body still going past it is cut (`ended: false`).
+   */
+  maxReadBytes?: number;
   /** The caller's stop (deadline or abort): the exchange is then dropped, not recorded as an error. */
   cancel: AbortSignal;
   tracker: ConnectionTracker;
@@ -122,8 +127,10 @@ export type ExchangeOutcome =
       status: number;
       headers: Record<string, string | string[] | undefined>;
       body: Buffer;
-      /** True when the body went past maxBodyBytes and reading stopped there. */
+      /** True when the body went past maxBodyBytes: only that much of it is kept. */
       truncated: boolean;
+      /** False when reading stopped before the body ended (it went past maxReadBytes). */
+      ended: boolean;
       headersMs: number;
     })
   | (ExchangeCommon & {
@@ -198,8 +205,11 @@ export async function exchange(client: Client, target: ProbeTarget, request: Exc
     timer = setTimeout(() => cut("body-timeout"), timeouts.bodyMs);
 
     const chunks: Buffer[] = [];
+    const maxReadBytes = Math.max(request.maxReadBytes ?? request.maxBodyBytes, request.maxBodyBytes);
     let bytes = 0;
+    let read = 0;
     let truncated = false;
+    let ended = true;
     for await (const chunk of response.body) {
       const buf = chunk as Buffer;
       const room = request.maxBodyBytes - bytes;
@@ -207,18 +217,25 @@ export async function exchange(client: Client, target: ProbeTarget, request: Exc
         if (room > 0) chunks.push(buf.subarray(0, room));
         bytes += Math.max(room, 0);
         truncated = true;
+      } else {
+        chunks.push(buf);
+        bytes += buf.length;
+      }
+      read += buf.length;
+      // Only what is kept is held in memory; an endless body is dropped as it arrives, up to the read bound.
+      if (read > maxReadBytes || (truncated && maxReadBytes === request.maxBodyBytes)) {
+        ended = false;
         break;
       }
-      chunks.push(buf);
-      bytes += buf.length;
     }
-    if (truncated) response.body.destroy();
+    if (!ended) response.body.destroy();
     return {
       kind: "response",
       status,
       headers,
       body: Buffer.concat(chunks, bytes),
       truncated,
+      ended,
       headersMs,
       connection: connectionNow(),
       totalMs: elapsed(),

@@ -7,6 +7,8 @@ import { resolveTimeouts } from "./sample.js";
 import type { Identify, ProbeError, ProbeErrorClass, ProbeTarget, ProbeTimeouts } from "./types.js";
 
 export const DEFAULT_FETCH_MAX_BODY_BYTES = 64 * 1024;
+/** A page that has not ended after this much is not a page (an endless or multi-gigabyte body). */
+export const DEFAULT_FETCH_MAX_READ_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_FETCH_RETRIES = 2;
 export const DEFAULT_RETRY_DELAY_MS = 250;
 export const DEFAULT_KEPT_HEADERS: readonly string[] = [
@@ -37,8 +39,13 @@ export interface FetchOptions {
   localAddress?: string;
   method?: "GET" | "HEAD";
   timeouts?: Partial<ProbeTimeouts>;
-  /** Body text kept (and read) at most; a longer body is cut, not an error. Default 64 KiB. */
+  /** Body text kept at most; a longer body that ends is cut, not an error. Default 64 KiB. */
   maxBodyBytes?: number;
+  /**
+   * Bytes read to see the body end (at least maxBodyBytes). A body still going past it is
+   * `body-too-large`: no lab page is that big, and a browser would never finish loading it. Default 16 MiB.
+   */
+  maxReadBytes?: number;
   /** Further attempts after a transient failure. Default 2; at most 10. */
   retries?: number;
   /** Wait before the first retry; doubles for each next one. Default 250 ms. */
@@ -109,6 +116,7 @@ export async function fetchOnce(target: ProbeTarget, options: FetchOptions = {})
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 0) {
     throw new RangeError(`fetchOnce option maxBodyBytes must be a non-negative integer, got ${String(maxBodyBytes)}`);
   }
+  const maxReadBytes = Math.max(options.maxReadBytes ?? DEFAULT_FETCH_MAX_READ_BYTES, maxBodyBytes);
   const retryDelayMs = options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS;
   const retryOnStatus = new Set(options.retryOnStatus ?? []);
   const keep = options.keepHeaders ?? DEFAULT_KEPT_HEADERS;
@@ -131,7 +139,7 @@ export async function fetchOnce(target: ProbeTarget, options: FetchOptions = {})
     const http = openClient(target, { tracker, timeouts, ...(localAddress !== undefined ? { localAddress } : {}) });
     let outcome;
     try {
-      outcome = await exchange(http, target, { method, headers, timeouts, maxBodyBytes, cancel, tracker, reuse: false });
+      outcome = await exchange(http, target, { method, headers, timeouts, maxBodyBytes, maxReadBytes, cancel, tracker, reuse: false });
     } finally {
       await http.destroy().catch(() => undefined);
     }
@@ -152,6 +160,9 @@ export async function fetchOnce(target: ProbeTarget, options: FetchOptions = {})
     if (client !== undefined && setCookie.length > 0) await client.storeSetCookies(target, setCookie);
     if (outcome.kind === "error") {
       return { ...common, ok: false, error: outcome.error, ...(outcome.status !== undefined ? { status: outcome.status } : {}) };
+    }
+    if (!outcome.ended) {
+      return { ...common, ok: false, status: outcome.status, error: { class: "body-too-large", message: `response body did not end within ${maxReadBytes} bytes` } };
     }
     const body = decoder.decode(outcome.body);
     const who = options.identify?.(body);

@@ -53,7 +53,8 @@ export function consoleReporter(lang: Lang, out: Out = process.stdout, env: Node
     onCheckProgress(id, text) {
       if (!tty) return;
       clearProgress();
-      out.write(style.dim(`  … ${id}: ${safeForTerminal(text)}`).slice(0, 200));
+      // Cut before styling: a cut colour code would leave the terminal dim.
+      out.write(style.dim(`  … ${id}: ${safeForTerminal(text)}`.slice(0, 200)));
       progressShown = true;
     },
     onCheckEnd(r: CheckResult) {

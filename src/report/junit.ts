@@ -175,3 +175,39 @@ function str(v: unknown): string {
 function num(v: unknown): string {
   return typeof v === "number" ? String(v) : "-";
 }
+
+/**
+ * The class in one JUnit file: a `<testsuites>` root with each lab's `<testsuite>` (as its own
+ * junit.xml has it), so a CI page lists every student apart. A lab that could not be graded is a
+ * suite with one errored test case `hagrade.grade` carrying the reason.
+ */
+export function renderClassJunit(
+  labs: { lab: string; student: { id: string; name?: string }; status: string; reason?: { es: string; en: string }; result?: RunResult }[],
+  lang: Lang,
+): string {
+  const suites: string[] = [];
+  let tests = 0;
+  let failures = 0;
+  let errors = 0;
+  let time = 0;
+  for (const l of labs) {
+    if (l.result && (l.status === "graded" || l.status === "timeout")) {
+      const xml = renderJunit(l.result, { lang });
+      suites.push(xml.replace(/^<\?xml[^>]*\?>\s*/, "").trim());
+      tests += l.result.checks.length;
+      failures += l.result.counts.fail;
+      errors += l.result.counts.error + l.result.counts.inconclusive;
+      time += l.result.durationMs;
+      continue;
+    }
+    const owner = l.student.name ?? l.student.id;
+    const suite = builder.newBuilder().testSuite().name(owner);
+    suite.property("lab", l.lab);
+    suite.property("status", l.status);
+    suite.testCase().className(`${owner}.grade`).name("hagrade.grade").error(l.reason?.[lang] ?? l.status, l.status);
+    suites.push(suite.build().end({ pretty: true }).replace(/^<\?xml[^>]*\?>\s*/, "").trim());
+    tests += 1;
+    errors += 1;
+  }
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="hagrade" tests="${tests}" failures="${failures}" errors="${errors}" time="${seconds(time)}">\n${suites.join("\n")}\n</testsuites>\n`;
+}

@@ -14,6 +14,7 @@ import {
   type SampleResult,
 } from "../probe/index.js";
 import type { RestoreJournal } from "../ssh/index.js";
+import type { Prompter } from "./prompter.js";
 import type { CheckRemote } from "./remote.js";
 import type { Lang, Part } from "./types.js";
 
@@ -25,6 +26,8 @@ export interface RunOptions {
   long: boolean;
   /** Guide a person through steps hagrade cannot do itself (no SSH to a web server). */
   interactive: boolean;
+  /** Who answers those steps (the terminal in the CLI); without one they are skipped. */
+  prompter?: Prompter;
   acceptNewHostKeys: boolean;
   /** Folder of restore journals. */
   journalDir: string;

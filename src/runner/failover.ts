@@ -4,7 +4,7 @@ import { RestoreStepError, SshError, withRestore, type RestoreReport } from "../
 import type { CheckContext } from "./context.js";
 import { findRouteCookie } from "./cookies.js";
 import { fetchPageCommand } from "./pages.js";
-import { fail, graderError, inconclusive, remote, text } from "./check.js";
+import { fail, graderError, inconclusive, remote, skipped, text } from "./check.js";
 import type { Evidence, Text, Verdict } from "./types.js";
 
 /** Default commands: systemd where it runs, else SysV `service`, else apachectl (Debian and RHEL names). */
@@ -117,7 +117,85 @@ export interface FailoverMeasure {
    * was never stopped), the watch outlived its bound, or a read during the outage failed.
    */
   failure?: { kind: string; text: Text };
+  /**
+   * A person stopped and started the victim (no SSH to it, --interactive): what they confirmed,
+   * and whether the victim is known to run again (confirmed, or seen through the VIP).
+   */
+  guided?: { stopConfirmed: boolean; startConfirmed: boolean; back: boolean; startHint: Text };
 }
+
+type FailoverOptions = Parameters<typeof measureFailover>[2];
+
+/** How long a person has to stop, or to start, the web server when asked. */
+export const PERSON_BOUND_MS = 120_000;
+
+/**
+ * hagrade stops the victim itself when it has a usable SSH to it; otherwise a person must. With
+ * --interactive, an SSH that does not connect or has no POSIX shell (Windows' OpenSSH runs
+ * cmd.exe) also hands the job to the person; without it, such an SSH fails as it always did.
+ */
+export function failoverByPerson(ctx: CheckContext, victim: Backend): Promise<boolean> {
+  return ctx.memo(`failover-by-person:${victim.name}`, async () => {
+    const ssh = ctx.ssh;
+    if (!ssh?.has(victim.name)) return true;
+    if (!ctx.options.interactive || !ctx.options.prompter?.canAsk) return false;
+    try {
+      const r = await ssh.exec(victim.name, "echo hagrade-posix-$((6*7))", { timeoutMs: 10_000 });
+      return !r.stdout.includes("hagrade-posix-42");
+    } catch (error) {
+      if (error instanceof SshError) return true;
+      throw error;
+    }
+  });
+}
+
+/**
+ * Why a failover cannot run at all: no SSH to the victim and nobody to guide (no --interactive,
+ * or no terminal to ask on). Undefined when it can run.
+ */
+export async function failoverUnavailable(ctx: CheckContext, victim: Backend): Promise<Verdict | undefined> {
+  if (!(await failoverByPerson(ctx, victim))) return undefined;
+  if (!ctx.options.interactive) {
+    return skipped(
+      text(
+        `Sin SSH a ${victim.name}, hagrade no puede parar su servidor web: ejecute con --interactive para que una persona lo pare y lo arranque mientras hagrade observa la VIP.`,
+        `Without SSH to ${victim.name}, hagrade cannot stop its web server: run with --interactive so a person stops and starts it while hagrade watches the VIP.`,
+      ),
+    );
+  }
+  if (!ctx.options.prompter?.canAsk) {
+    return skipped(
+      text(
+        `--interactive necesita un terminal donde alguien pare y arranque el servidor web de ${victim.name} cuando se le pida; esta ejecución no tiene terminal.`,
+        `--interactive needs a terminal where someone stops and starts ${victim.name}'s web server when asked; this run has none.`,
+      ),
+    );
+  }
+  return undefined;
+}
+
+/** What the person is told to run: the spec's own commands, else the usual ones per system. */
+function personHints(victim: Backend): { stop: Text; start: Text } {
+  const stop = victim.service.stop;
+  const start = victim.service.start;
+  return {
+    stop: stop
+      ? text(`(${stop})`, `(${stop})`)
+      : text(
+          "(p. ej. systemctl stop httpd, service apache2 stop, o en Windows: iisreset /stop)",
+          "(e.g. systemctl stop httpd, service apache2 stop, or on Windows: iisreset /stop)",
+        ),
+    start: start
+      ? text(`(${start})`, `(${start})`)
+      : text(
+          "(p. ej. systemctl start httpd, service apache2 start, o en Windows: iisreset /start)",
+          "(e.g. systemctl start httpd, service apache2 start, or on Windows: iisreset /start)",
+        ),
+  };
+}
+
+/** Bound on the stop and start commands themselves. */
+const STOP_START_TIMEOUT_MS = 30_000;
 
 /** Consecutive answers without the victim that count as "traffic has moved". */
 const SETTLED_ANSWERS = 10;
@@ -145,6 +223,7 @@ export async function measureFailover(
     rejoined?: () => Promise<boolean>;
   },
 ): Promise<FailoverMeasure> {
+  if (await failoverByPerson(ctx, victim)) return measureGuidedFailover(ctx, victim, options);
   const ssh = remote(ctx);
   const page = await ssh.exec(victim.name, fetchPageCommand("127.0.0.1", victim.port, ctx.spec.vip.path), { timeoutMs: 10_000 });
   const literal = identityText(ctx, victim, page.stdout);
@@ -196,6 +275,8 @@ export async function measureFailover(
         undo: victim.service.start ?? DEFAULT_START,
         verify,
         timeoutMs: failoverMs + 10_000,
+        // Stopping a web server may wait for open connections (and a loaded VM is slow): more than one SSH round trip.
+        execTimeoutMs: Math.max(ctx.spec.timeouts.ssh, STOP_START_TIMEOUT_MS),
       },
       async () => {
         // The stop command has returned: from here on the victim's page must vanish.
@@ -255,6 +336,108 @@ export async function measureFailover(
   }
 }
 
+/**
+ * The same experiment with a person's hands: hagrade asks them to stop the victim's web server
+ * and to press Enter, watches the VIP move to the survivors, asks them to start it again, and
+ * watches it return. hagrade changes nothing itself, so there is nothing to journal; a server
+ * the person never starts again is reported as still stopped.
+ */
+async function measureGuidedFailover(ctx: CheckContext, victim: Backend, options: FailoverOptions): Promise<FailoverMeasure> {
+  const prompter = ctx.options.prompter!;
+  const hints = personHints(victim);
+  const tickMs = Math.max(100, Math.ceil((1000 * options.clients.length) / ctx.spec.sampling.ratePerSecond));
+  const watch = new TrafficWatch(ctx, options.clients, tickMs).start();
+  const survivors = ctx.spec.backends.filter((b) => b.name !== victim.name).map((b) => b.name);
+  const base = { victim: victim.name, survivors, failedRequests: 0, victimStillAnswering: false, rejoined: false } as const;
+  try {
+    const inService = await watch.until(
+      (m) => m.some((x) => x.label === victim.name) && (survivors.every((n) => m.some((x) => x.label === n)) || m.length >= 20),
+      ctx.spec.timeouts.rejoin,
+    );
+    if (!inService) {
+      await watch.stop();
+      return { ...base, victimNotInService: true, timeline: watch.marks, events: watch.events };
+    }
+    const askedAt = watch.now();
+    watch.event("asked to stop");
+    const seconds = Math.round(PERSON_BOUND_MS / 1000);
+    const stopAnswer = await prompter.waitForEnter(
+      text(
+        `Pare AHORA el servidor web de ${victim.name} (${victim.address}) ${hints.stop.es} y pulse Intro cuando esté parado (${seconds} s como máximo). hagrade observa la VIP.`,
+        `Stop the web server on ${victim.name} (${victim.address}) NOW ${hints.stop.en} and press Enter once it is stopped (${seconds} s at most). hagrade is watching the VIP.`,
+      ),
+      { timeoutMs: PERSON_BOUND_MS, signal: ctx.signal },
+    );
+    const confirmedAt = watch.now();
+    if (stopAnswer !== "confirmed") {
+      watch.event("stop not confirmed");
+      // The person may have stopped it without saying so: it must not be left stopped unasked.
+      const gone = !watch.marks.slice(-SETTLED_ANSWERS * options.clients.length).some((x) => x.label === victim.name);
+      if (gone) prompter.say(text(`Vuelva a arrancar el servidor web de ${victim.name} ${hints.start.es}.`, `Start the web server on ${victim.name} again ${hints.start.en}.`));
+      await watch.stop();
+      return {
+        ...base,
+        timeline: watch.marks,
+        events: watch.events,
+        guided: { stopConfirmed: false, startConfirmed: false, back: !gone, startHint: hints.start },
+      };
+    }
+    watch.event("stop confirmed");
+    // The stop happened between the question and the Enter: right after the victim's last answer in that window.
+    const lastBefore = watch.marks.filter((x) => x.t >= askedAt && x.t <= confirmedAt && x.label === victim.name).pop();
+    const stoppedAt = lastBefore ? lastBefore.t + 1 : askedAt;
+    const after = (m: Mark[]) => m.filter((x) => x.t >= confirmedAt);
+    const settled = (m: Mark[]) => {
+      const tail = after(m).slice(-SETTLED_ANSWERS * options.clients.length);
+      return tail.length >= SETTLED_ANSWERS * options.clients.length && tail.every((x) => x.label !== victim.name && !x.label.startsWith("error:"));
+    };
+    await watch.until((m) => settled(m) && (options.waitFor?.(m, stoppedAt) ?? true), ctx.spec.timeouts.failover);
+    await options.duringOutage?.();
+    const lastVictim = after(watch.marks).filter((x) => x.label === victim.name).pop();
+    const victimStillAnswering = lastVictim !== undefined && lastVictim.t - confirmedAt > CHEAT_WINDOW_MS;
+    const restoringAt = watch.now();
+    watch.event("asked to start");
+    const startAnswer = await prompter.waitForEnter(
+      text(
+        `Arranque de nuevo el servidor web de ${victim.name} ${hints.start.es} y pulse Intro cuando esté arrancado.`,
+        `Start the web server on ${victim.name} again ${hints.start.en} and press Enter once it is running.`,
+      ),
+      { timeoutMs: PERSON_BOUND_MS, signal: ctx.signal },
+    );
+    const startedAt = watch.now();
+    watch.event(startAnswer === "confirmed" ? "start confirmed" : "start not confirmed");
+    const outage = watch.marks.filter((x) => x.t >= stoppedAt && x.t <= restoringAt);
+    let rejoined = false;
+    // A start nobody confirmed is still looked for: the victim's page back through the VIP says it runs.
+    if ((startAnswer !== "confirmed" || (!victimStillAnswering && (options.outageOk?.(outage) ?? true)))) {
+      if (options.rejoined) rejoined = await pollWithBackoff(options.rejoined, ctx.spec.timeouts.rejoin, ctx.signal);
+      else rejoined = await watch.until((m) => m.some((x) => x.t > startedAt && x.label === victim.name), ctx.spec.timeouts.rejoin);
+      if (rejoined) watch.event("rejoined");
+    }
+    await watch.stop();
+    const marks = watch.marks;
+    const transition = marks.filter((x) => x.t >= stoppedAt && x.t <= restoringAt);
+    const lastInTransition = transition.filter((x) => x.label === victim.name).pop();
+    const back = watch.events.find((e) => e.what === "rejoined") ?? marks.find((x) => x.t > startedAt && x.label === victim.name);
+    return {
+      ...base,
+      stoppedAt,
+      startedAt,
+      outageEnd: restoringAt,
+      detectMs: lastInTransition ? lastInTransition.t - stoppedAt : 0,
+      failedRequests: transition.filter((x) => x.label.startsWith("error:")).length,
+      victimStillAnswering,
+      ...(back ? { rejoinMs: back.t - startedAt } : {}),
+      rejoined,
+      timeline: marks,
+      events: watch.events,
+      guided: { stopConfirmed: true, startConfirmed: startAnswer === "confirmed", back: startAnswer === "confirmed" || rejoined, startHint: hints.start },
+    };
+  } finally {
+    await watch.stop();
+  }
+}
+
 function describeFailure(error: unknown): { kind: string; text: Text } {
   if (error instanceof RestoreStepError) return { kind: error.kind, text: error.text };
   if (error instanceof SshError) return { kind: `ssh-${error.kind}`, text: { es: error.message, en: error.message } };
@@ -289,6 +472,7 @@ function identityText(ctx: CheckContext, victim: Backend, body: string): string 
  */
 export function sharedFailoverVerdict(m: FailoverMeasure, member: Text, evidence: Evidence[]): Verdict | undefined {
   const victim = m.victim;
+  if (m.guided && !m.victimNotInService) return guidedFailoverVerdict(m, m.guided, evidence);
   if (m.victimNotInService || !m.restore) {
     return fail(
       text(
@@ -324,6 +508,46 @@ export function sharedFailoverVerdict(m: FailoverMeasure, member: Text, evidence
     return graderError(
       text(`La medida de la conmutación se interrumpió (${victim} ya está arrancado de nuevo): ${m.failure.text.es}`, `The failover measurement broke off (${victim} is running again): ${m.failure.text.en}`),
       text("Vuelva a ejecutar la comprobación; si se repite, revise la conexión SSH con el laboratorio.", "Run the check again; if it happens again, check the SSH connection to the lab."),
+      evidence,
+    );
+  }
+  if (m.victimStillAnswering) {
+    return fail(
+      text(
+        `Con el servidor web de ${victim} parado, su página sigue llegando por la VIP: ambas páginas salen de un mismo servidor.`,
+        `With ${victim}'s web server stopped, its page still comes through the VIP: both pages come from one server.`,
+      ),
+      text("Cada miembro del balanceador debe ser un servidor web distinto, con su propia página.", "Each member of the balancer must be a different web server, with its own page."),
+      evidence,
+    );
+  }
+  return undefined;
+}
+
+/** The shared verdicts of a failover a person carried out; undefined when the outage is to be judged. */
+function guidedFailoverVerdict(m: FailoverMeasure, guided: NonNullable<FailoverMeasure["guided"]>, evidence: Evidence[]): Verdict | undefined {
+  const victim = m.victim;
+  const seconds = Math.round(PERSON_BOUND_MS / 1000);
+  if (!guided.back) {
+    return inconclusive(
+      text(
+        `¡El servidor web de ${victim} parece seguir parado! Nadie confirmó que se arrancara de nuevo en ${seconds} s y su página no volvió por la VIP.`,
+        `${victim}'s web server seems to be still stopped! Nobody confirmed starting it again within ${seconds} s and its page did not come back through the VIP.`,
+      ),
+      text(`Arranque de nuevo el servidor web de ${victim} ${guided.startHint.es} y repita la comprobación.`, `Start ${victim}'s web server again ${guided.startHint.en} and run the check again.`),
+      evidence,
+    );
+  }
+  if (!guided.stopConfirmed) {
+    return inconclusive(
+      text(
+        `Nadie confirmó en ${seconds} s que el servidor web de ${victim} estuviera parado, así que no se midió la conmutación.`,
+        `Nobody confirmed within ${seconds} s that ${victim}'s web server was stopped, so failover was not measured.`,
+      ),
+      text(
+        "Repita con --interactive y pulse Intro en cuanto lo haya parado, o dé acceso SSH a ese servidor en la especificación.",
+        "Run again with --interactive and press Enter as soon as it is stopped, or give SSH access to that server in the spec.",
+      ),
       evidence,
     );
   }

@@ -9,7 +9,7 @@ import { runChecks, summarize } from "./runner.js";
 import { CheckRemote, openSsh, type SshSetup } from "./remote.js";
 import { SecretRegistry } from "../config/secrets.js";
 import { RestoreJournal, sshErrorBlame, isSshError } from "../ssh/index.js";
-import type { CheckDefinition, Part, PartOption, RunResult, Text, Verdict } from "./types.js";
+import type { CheckDefinition, CheckTraffic, Part, PartOption, RunResult, Text, Verdict } from "./types.js";
 
 export interface GradeOptions extends RunOptions {
   /** Part from the command line; overrides the spec's. */
@@ -19,7 +19,16 @@ export interface GradeOptions extends RunOptions {
   reporters?: Reporter[];
   /** Secret values found while loading credentials are added here, so reports can redact them. */
   secrets?: SecretRegistry;
+  /** The lab's total budget (batch grading): aborting it cuts the run short, restoring what it changed. */
+  signal?: AbortSignal;
+  /** Run the checks strictly one after another (the bench's baseline); default: concurrently where safe. */
+  sequential?: boolean;
 }
+
+/** How long a run waits, at its end, for checks cut short to finish restoring. */
+const LINGER_GRACE_MS = 60_000;
+
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 /** Grades one lab: decides the part, runs its checks, and hands the result to the reporters. */
 export async function gradeLab(spec: LabSpec, options: GradeOptions): Promise<RunResult> {
@@ -28,6 +37,8 @@ export async function gradeLab(spec: LabSpec, options: GradeOptions): Promise<Ru
   const traffic = new Traffic();
   const notes: Text[] = [];
   const runController = new AbortController();
+  if (options.signal?.aborted) runController.abort();
+  options.signal?.addEventListener("abort", () => runController.abort(), { once: true });
   const memo = new Map<string, Promise<unknown>>();
 
   const requested: PartOption = options.part ?? spec.part;
@@ -69,17 +80,23 @@ export async function gradeLab(spec: LabSpec, options: GradeOptions): Promise<Ru
   // One connection attempt to the balancer, shared: if it is unreachable, every SSH check is
   // skipped with that reason instead of timing out one after another.
   const balancerReach = ssh?.ok ? ssh.pool.get("balancer").connect().then(() => undefined, (e: unknown) => e) : undefined;
+  const preflightDone = (balancerReach ?? Promise.resolve()).then(() => Date.now() - started.getTime());
   let journal: RestoreJournal | undefined;
+  const lingering: Promise<unknown>[] = [];
+  // Each check counts what it sends; the run's totals are their sum plus the part detection's.
+  const checkTraffic = new Map<string, Traffic>();
 
   const makeCtx = (check: CheckDefinition<CheckContext>, signal: AbortSignal): CheckContext => {
     const progress = (t: string) => events.onCheckProgress(check.id, t);
+    const own = new Traffic();
+    checkTraffic.set(check.id, own);
     return {
       spec,
       lang: options.lang,
       part,
       options,
-      http: new VipHttp(spec, traffic, signal, progress),
-      ...(ssh?.ok ? { ssh: new CheckRemote(ssh.pool, traffic, signal) } : {}),
+      http: new VipHttp(spec, own, signal, progress),
+      ...(ssh?.ok ? { ssh: new CheckRemote(ssh.pool, own, signal) } : {}),
       journal: () =>
         (journal ??= RestoreJournal.create({ dir: options.journalDir, lab: spec.lab, ...(options.specPath ? { specPath: options.specPath } : {}) })),
       signal,
@@ -101,8 +118,19 @@ export async function gradeLab(spec: LabSpec, options: GradeOptions): Promise<Ru
         notRequested: true,
       };
     }
+    if (check.needs.includes("long") && !options.long) {
+      return {
+        ...skippedVerdict({
+          es: "Comprobación larga (espera el tiempo de persistencia completo): se ejecuta solo con --long; no cuenta en la nota.",
+          en: "Long check (it waits out the whole persistence timeout): it runs only with --long; it does not count in the score.",
+        }),
+        notRequested: true,
+      };
+    }
     if (!check.needs.includes("ssh") || !ssh) return undefined;
     if (!ssh.ok) {
+      // With --interactive a person stops and starts the web server: the failover check guides them.
+      if (ssh.kind === "no-ssh" && options.interactive && check.needs.includes("disruptive")) return undefined;
       return ssh.kind === "no-ssh"
         ? skippedVerdict(ssh.message)
         : { outcome: "error", message: ssh.message, ...(ssh.fix ? { fix: ssh.fix } : {}), evidence: [] };
@@ -123,14 +151,29 @@ export async function gradeLab(spec: LabSpec, options: GradeOptions): Promise<Ru
       points: spec.rubric.points,
       defaultTimeoutMs: 120_000,
       gate,
+      ...(options.signal ? { signal: options.signal } : {}),
+      onLinger: (work) => lingering.push(work),
       extraEvidence: (_check, ctx) => (ctx as CheckContext).ssh?.evidence() ?? [],
+      trafficOf: (check): CheckTraffic | undefined => {
+        const own = checkTraffic.get(check.id);
+        return own ? { httpRequests: own.httpRequests, sshCommands: own.sshCommands } : undefined;
+      },
+      ...(options.sequential ? { sequential: true } : {}),
       events: { onCheckBegin: events.onCheckBegin, onCheckProgress: events.onCheckProgress, onCheckEnd: events.onCheckEnd },
     });
   } finally {
+    // A check cut short may still be restoring what it changed: its SSH must stay open until it
+    // is done (bounded: its own restore steps have deadlines).
+    if (lingering.length) await Promise.race([Promise.allSettled(lingering), delay(LINGER_GRACE_MS)]);
     if (ssh?.ok) await ssh.pool.closeAll();
   }
 
   const { score, maxScore, counts } = summarize(results);
+  for (const own of checkTraffic.values()) {
+    traffic.httpRequests += own.httpRequests;
+    traffic.sshCommands += own.sshCommands;
+  }
+  const preflightMs = await preflightDone;
   const result: RunResult = {
     schemaVersion: 1,
     tool: { name: "hagrade", version: VERSION },
@@ -145,6 +188,7 @@ export async function gradeLab(spec: LabSpec, options: GradeOptions): Promise<Ru
     maxScore,
     counts,
     traffic: { httpRequests: traffic.httpRequests, sshCommands: traffic.sshCommands },
+    preflightMs,
     notes,
     checks: results,
   };

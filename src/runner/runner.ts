@@ -1,4 +1,4 @@
-import type { CheckDefinition, CheckResult, Evidence, Outcome, Part, Text, Verdict } from "./types.js";
+import type { CheckDefinition, CheckResult, CheckTraffic, Evidence, Outcome, Part, Text, Verdict } from "./types.js";
 import { isSshError, sshErrorVerdict } from "../ssh/index.js";
 import { Mutex } from "./lock.js";
 
@@ -19,8 +19,25 @@ export interface ScheduleOptions {
   gate?: (check: CheckDefinition<never>) => Verdict | undefined | Promise<Verdict | undefined>;
   /** Evidence the runner adds to a check's own (the SSH commands it ran). */
   extraEvidence?: (check: CheckDefinition<never>, ctx: unknown) => Evidence[];
+  /** What the check sent, recorded on its result (the bench's per-phase request and SSH counts). */
+  trafficOf?: (check: CheckDefinition<never>, ctx: unknown) => CheckTraffic | undefined;
   /** Default per-check deadline when the check declares none. */
   defaultTimeoutMs?: number;
+  /**
+   * The whole run's budget (batch grading): once aborted, running checks end as `inconclusive`
+   * (their own signal aborts, so disruptive ones restore) and checks not yet started are skipped.
+   */
+  signal?: AbortSignal;
+  /**
+   * Work of a check that was cut short (deadline or budget) and is still winding down, e.g. a
+   * failover restoring the web server it stopped: the caller waits for it before closing SSH.
+   */
+  onLinger?: (work: Promise<unknown>) => void;
+  /**
+   * Run every check strictly one after another, in dependency order: the baseline the bench
+   * compares the concurrent schedule with. Default false.
+   */
+  sequential?: boolean;
   events?: RunEvents;
 }
 
@@ -30,7 +47,8 @@ const PASSING: Outcome[] = ["pass"];
  * Runs checks in dependency order.
  * - A check whose dependency did not pass is skipped with the dependency's reason.
  * - Checks that sample the VIP hold one lock (interleaved traffic shifts round-robin counters).
- * - Disruptive checks run alone, after every other check, so they never disturb a sample.
+ * - Disruptive checks (and those with a disruptive half, and long waits) run alone, after every
+ *   other check, so they never disturb a sample and no sample disturbs them.
  * - Other checks (SSH inspections) run concurrently with the sampling.
  */
 export async function runChecks<Ctx>(
@@ -48,7 +66,7 @@ export async function runChecks<Ctx>(
     const depResults = await Promise.all(deps.map((id) => done.get(id)!));
     const startedAt = new Date();
     const maxPoints = options.points?.[check.id] ?? check.points;
-    const finish = (verdict: Verdict): CheckResult => {
+    const finish = (verdict: Verdict, traffic?: CheckTraffic): CheckResult => {
       const credit = verdict.credit ?? (verdict.outcome === "pass" ? 1 : 0);
       const result: CheckResult = {
         id: check.id,
@@ -57,11 +75,15 @@ export async function runChecks<Ctx>(
         outcome: verdict.outcome,
         points: verdict.notRequested ? 0 : round2(maxPoints * Math.min(1, Math.max(0, credit))),
         maxPoints: verdict.notRequested ? 0 : maxPoints,
+        // Kept so a saved result can be re-scored under another rubric without the lab.
+        credit: round4(Math.min(1, Math.max(0, credit))),
+        ...(verdict.notRequested ? { notRequested: true } : {}),
         message: verdict.message,
         ...(verdict.fix ? { fix: verdict.fix } : {}),
         evidence: verdict.evidence,
         startedAt: startedAt.toISOString(),
         durationMs: Date.now() - startedAt.getTime(),
+        ...(traffic ? { traffic } : {}),
       };
       results.set(check.id, result);
       options.events?.onCheckEnd?.(result);
@@ -79,23 +101,37 @@ export async function runChecks<Ctx>(
         evidence: [{ kind: "dependency", dependsOn: failedDep.id, outcome: failedDep.outcome }],
       });
     }
+    if (options.signal?.aborted) return finish(budgetVerdict("skipped"));
     const gated = await options.gate?.(check as CheckDefinition<never>);
     if (gated) return finish(gated);
 
     options.events?.onCheckBegin?.(check as CheckDefinition<never>);
     let ctx: Ctx | undefined;
     const make = (c: CheckDefinition<Ctx>, signal: AbortSignal): Ctx => (ctx = makeCtx(c, signal));
-    const execute = () => runWithDeadline(check, make, check.timeoutMs ?? options.defaultTimeoutMs ?? 120_000);
+    const execute = () =>
+      options.signal?.aborted
+        ? Promise.resolve(budgetVerdict("skipped"))
+        : runWithDeadline(check, make, check.timeoutMs ?? options.defaultTimeoutMs ?? 120_000, options.signal, options.onLinger);
     const verdict = check.usesVip ? await vipLock.run(execute) : await execute();
     const extra = ctx === undefined ? [] : (options.extraEvidence?.(check as CheckDefinition<never>, ctx) ?? []);
-    return finish(extra.length ? { ...verdict, evidence: [...verdict.evidence, ...extra] } : verdict);
+    const traffic = ctx === undefined ? undefined : options.trafficOf?.(check as CheckDefinition<never>, ctx);
+    return finish(extra.length ? { ...verdict, evidence: [...verdict.evidence, ...extra] } : verdict, traffic);
   };
 
   const ordered = topoSort(checks);
-  const normal = ordered.filter((c) => !c.needs.includes("disruptive"));
-  const disruptive = ordered.filter((c) => c.needs.includes("disruptive"));
-  for (const check of normal) done.set(check.id, runOne(check));
-  await Promise.all(normal.map((c) => done.get(c.id)));
+  const alone = (c: CheckDefinition<Ctx>) => c.needs.some((n) => n === "disruptive" || n === "may-disrupt" || n === "long");
+  const normal = ordered.filter((c) => !alone(c));
+  const disruptive = ordered.filter(alone);
+  if (options.sequential) {
+    for (const check of normal) {
+      const p = runOne(check);
+      done.set(check.id, p);
+      await p;
+    }
+  } else {
+    for (const check of normal) done.set(check.id, runOne(check));
+    await Promise.all(normal.map((c) => done.get(c.id)));
+  }
   // Disruptive checks change the lab: one at a time, with nothing else sampling.
   for (const check of disruptive) {
     const p = runOne(check);
@@ -105,13 +141,40 @@ export async function runChecks<Ctx>(
   return ordered.map((c) => results.get(c.id)!);
 }
 
+/** The verdict of a check cut short (inconclusive) or never started (skipped) by the run's budget. */
+function budgetVerdict(outcome: "skipped" | "inconclusive"): Verdict {
+  return {
+    outcome,
+    message:
+      outcome === "skipped"
+        ? { es: "No se evalúa: se agotó el tiempo total de la evaluación de este laboratorio.", en: "Not graded: this lab's total grading time ran out." }
+        : { es: "Interrumpida: se agotó el tiempo total de la evaluación de este laboratorio.", en: "Cut short: this lab's total grading time ran out." },
+    fix: {
+      es: "Revise que la VIP y los servidores respondan con fluidez, o amplíe el presupuesto por laboratorio (--budget).",
+      en: "Check that the VIP and the servers answer promptly, or raise the per-lab budget (--budget).",
+    },
+    evidence: [{ kind: "budget" }],
+  };
+}
+
 async function runWithDeadline<Ctx>(
   check: CheckDefinition<Ctx>,
   makeCtx: (check: CheckDefinition<Ctx>, signal: AbortSignal) => Ctx,
   timeoutMs: number,
+  runSignal?: AbortSignal,
+  onLinger?: (work: Promise<unknown>) => void,
 ): Promise<Verdict> {
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
+  let onRunAbort: (() => void) | undefined;
+  const budget = new Promise<Verdict>((resolve) => {
+    if (!runSignal) return;
+    onRunAbort = () => {
+      controller.abort(new Error("run budget"));
+      resolve(budgetVerdict("inconclusive"));
+    };
+    runSignal.addEventListener("abort", onRunAbort, { once: true });
+  });
   const deadline = new Promise<Verdict>((resolve) => {
     timer = setTimeout(() => {
       controller.abort(new Error("check deadline"));
@@ -129,15 +192,22 @@ async function runWithDeadline<Ctx>(
       });
     }, timeoutMs);
   });
+  const work = Promise.resolve().then(() => check.run(makeCtx(check, controller.signal)));
+  let settled = false;
+  void work.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
   try {
-    return await Promise.race([
-      Promise.resolve().then(() => check.run(makeCtx(check, controller.signal))),
-      deadline,
-    ]);
+    return await Promise.race([work, deadline, budget]);
   } catch (error) {
     return errorVerdict(error);
   } finally {
     clearTimeout(timer);
+    if (onRunAbort) runSignal?.removeEventListener("abort", onRunAbort);
+    // Microtask turn so a check that just finished is not reported as lingering.
+    await Promise.resolve();
+    if (!settled) onLinger?.(work.catch(() => undefined));
   }
 }
 
@@ -208,6 +278,10 @@ export function summarize(results: CheckResult[]): { score: number; maxScore: nu
 }
 
 export type { Part };
+
+function round4(x: number): number {
+  return Math.round(x * 10000) / 10000;
+}
 
 function round2(x: number): number {
   return Math.round(x * 100) / 100;

@@ -27,7 +27,13 @@ export interface Text {
   en: string;
 }
 
-export type Need = "http" | "ssh" | "disruptive";
+/**
+ * What a check needs. `disruptive`: changes the lab, runs only with --disruptive. `may-disrupt`:
+ * a check whose disruptive half runs only with --disruptive (the check reads options.disruptive)
+ * while the rest always runs. `long`: really waits out a long timeout, runs only with --long.
+ * Checks with any of these three run after every other check, one at a time.
+ */
+export type Need = "http" | "ssh" | "disruptive" | "may-disrupt" | "long";
 
 /**
  * Evidence is plain JSON data so it can be saved, re-rendered and re-graded later.
@@ -74,11 +80,22 @@ export interface CheckResult {
   outcome: Outcome;
   points: number;
   maxPoints: number;
+  /** The fraction of the points earned (0..1), so `hagrade regrade` can re-score under a new rubric. */
+  credit?: number;
+  /** Not run because the run did not ask for it (see Verdict.notRequested): out of the maximum. */
+  notRequested?: boolean;
   message: Text;
   fix?: Text;
   evidence: Evidence[];
   startedAt: string;
   durationMs: number;
+  /** What this check itself sent (a sample shared through `memo` counts for the check that took it). */
+  traffic?: CheckTraffic;
+}
+
+export interface CheckTraffic {
+  httpRequests: number;
+  sshCommands: number;
 }
 
 export interface RunResult {
@@ -97,6 +114,11 @@ export interface RunResult {
   counts: Record<Outcome, number>;
   /** What the grader sent: it is a grader, not a load generator. */
   traffic: { httpRequests: number; sshCommands: number };
+  /**
+   * ms from the start until the run's preflight settled: the part decided and the balancer's
+   * SSH connection made (or refused). Checks that need no SSH already run during the connection.
+   */
+  preflightMs?: number;
   /** Notes about the run itself (part detection, degraded features), in both languages. */
   notes: Text[];
   checks: CheckResult[];

@@ -8,9 +8,12 @@ import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
-/** OpenSSH's default, the same file on Windows (%USERPROFILE%\.ssh\known_hosts). */
-export function defaultKnownHostsPath(): string {
-  return path.join(os.homedir(), ".ssh", "known_hosts");
+/**
+ * OpenSSH's default, the same file on Windows (%USERPROFILE%\.ssh\known_hosts, where
+ * os.homedir() is %USERPROFILE%). The path flavour is a parameter so Windows is testable anywhere.
+ */
+export function defaultKnownHostsPath(pathApi: path.PlatformPath = path, homeDir: string = os.homedir()): string {
+  return pathApi.join(homeDir, ".ssh", "known_hosts");
 }
 
 /** `SHA256:` + unpadded base64 of the key blob, as `ssh-keygen -l` prints it. */

@@ -23,7 +23,12 @@ const variantNames = [
   "wrong-gateway",
   "keepalived-running",
   "single-server-cheat",
+  "rhel-layout",
+  "rhel-no-proxy-http",
 ];
+
+/** Correct labs in another layout: they must pass everything, like "correct". */
+const correctLayouts = ["correct", "rhel-layout"];
 
 describe("variants.json", () => {
   it("names every variant lab.sh can build, and only those", async () => {
@@ -41,7 +46,7 @@ describe("variants.json", () => {
       for (const id of [...pass, ...fail]) expect(ids, `${variant.name}: ${id}`).toContain(id);
       expect(pass.filter((id) => fail.includes(id)), variant.name).toEqual([]);
       expect(new Set(pass).size + new Set(fail).size).toBe(pass.length + fail.length);
-      if (variant.name === "correct") {
+      if (correctLayouts.includes(variant.name)) {
         expect([...pass].sort()).toEqual([...ids].sort());
       } else {
         // A broken lab is broken somewhere, and still right somewhere else.
@@ -72,7 +77,7 @@ async function pool<T, R>(items: T[], limit: number, task: (item: T) => Promise<
 
 describe("each broken variant really shows its fault", () => {
   const labs = new Map<string, Lab>();
-  const broken = variantNames.filter((n) => n !== "correct");
+  const broken = variantNames.filter((n) => !correctLayouts.includes(n));
 
   beforeAll(async () => {
     const started = await pool(broken, 5, (variant) => startLab({ variant }));
@@ -189,6 +194,16 @@ describe("each broken variant really shows its fault", () => {
     expect(balancer.stdout.trim().split("\n").length).toBeGreaterThanOrEqual(1);
     expect((await l.hostExec("ws1", "pgrep -x keepalived")).code).toBe(1);
     expect(countBackends(await getMany(l.addresses.vip, 8))).toEqual({ "1": 6, "2": 2 });
+  });
+
+  it("rhel-no-proxy-http: a CentOS balancer without proxy_http's LoadModule answers 503", async () => {
+    const l = lab("rhel-no-proxy-http");
+    const responses = await getMany(l.addresses.vip, 6);
+    expect(responses.map((r) => r.status)).toEqual(new Array(6).fill(503));
+    const modules = await l.hostExec("balancer", "apachectl -M 2>/dev/null; grep -n proxy_http /etc/httpd/conf.modules.d/00-proxy.conf");
+    expect(modules.stdout).toContain("proxy_balancer_module");
+    expect(modules.stdout).not.toMatch(/^ proxy_http_module/m);
+    expect(modules.stdout).toMatch(/:#LoadModule proxy_http_module modules\/mod_proxy_http\.so/);
   });
 
   it("single-server-cheat: both pages through the VIP, all from webserver1", async () => {

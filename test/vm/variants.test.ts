@@ -41,10 +41,10 @@ describe("LVS lab variants", () => {
       for (const verdict of Object.values(verdicts)) expect(["pass", "fail", "not-pass", "any"]).toContain(verdict);
     }
     // Each broken variant fails at least one check; each correct one fails none.
-    for (const name of ["rr", "wrr-3-1", "persistence-1200", "http-get-correct"] as const) {
+    for (const name of ["rr", "wrr-3-1", "persistence-1200", "persistence-30", "http-get-correct"] as const) {
       expect(Object.values(variants[name].verdicts), name).not.toContain("fail");
     }
-    for (const name of variantNames.filter((n) => !["rr", "wrr-3-1", "persistence-1200", "http-get-correct"].includes(n))) {
+    for (const name of variantNames.filter((n) => !["rr", "wrr-3-1", "persistence-1200", "persistence-30", "http-get-correct"].includes(n))) {
       expect(Object.values(variants[name].verdicts), name).toContain("fail");
     }
   });
@@ -94,6 +94,11 @@ describe("LVS lab variants", () => {
         const result = await parseSpecText(specYaml(buildVmLabSpec(7, name, stateDir)), { baseDir: stateDir, sourceName: name });
         expect(result.ok ? result.warnings : result.problems, name).toEqual([]);
       }
+      // Two directors: the spec names director2 as the MASTER's VRRP BACKUP (lvs.vrrp-failover).
+      const pair = await parseSpecText(specYaml(buildVmLabSpec(7, "rr", stateDir, 2)), { baseDir: stateDir, sourceName: "rr, two directors" });
+      expect(pair.ok ? pair.warnings : pair.problems).toEqual([]);
+      expect(pair.ok && pair.spec.balancer.backup).toEqual({ serviceAddress: vmLabAddresses(7).backupDirector });
+      expect(buildVmLabSpec(7, "rr", stateDir).balancer.backup).toBeUndefined();
     } finally {
       rmSync(stateDir, { recursive: true, force: true });
     }

@@ -1,0 +1,274 @@
+/**
+ * `hagrade batch`, `hagrade merge` and `hagrade regrade`: the class-level commands. They return
+ * exit codes (the same contract as `run`) and print problems instead of throwing.
+ */
+import { existsSync, statSync } from "node:fs";
+import { mkdir, readFile } from "node:fs/promises";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { htmlReporter } from "../report/html.js";
+import { jsonReporter } from "../report/json.js";
+import { junitReporter } from "../report/junit.js";
+import { gradescopeReporter } from "../report/gradescope.js";
+import { safeForTerminal } from "../report/terminal.js";
+import type { Lang, PartOption, RunResult } from "../runner/types.js";
+import { readEntries, writeEntry } from "./entry.js";
+import { mergeShards, writeClassOutputs } from "./class.js";
+import { loadRoster, formatRosterProblems } from "./roster.js";
+import { DEFAULT_BUDGET_MS, defaultConcurrency, gradeBatch, parseShard } from "./run.js";
+import { loadRubric, regradeResult } from "./regrade.js";
+import type { ClassSummary } from "./summary.js";
+import type { LabEntry } from "./entry.js";
+
+const EXIT = { ok: 0, studentFault: 1, badInput: 2, infrastructure: 3 } as const;
+
+export const BATCH_HELP = `  hagrade batch --roster roster.csv --spec-template lab.yaml [options]   grade a whole class
+  hagrade merge DIR... [--out DIR]   merge the outputs of batch shards into one class
+  hagrade regrade RESULT.json|DIR --rubric rubric.yaml [--out DIR]   re-score saved results under a new rubric
+
+Options of batch:
+  --roster FILE          CSV (id,name,email,lab,spec, and dotted spec fields such as vip.address) or YAML list
+  --spec-template FILE   the course's spec; each roster row overrides its fields
+  --out DIR              output folder (default: reports); one folder per lab, the class in DIR/class
+  --concurrency N        labs graded at once (default: ${defaultConcurrency()} on this machine)
+  --budget SECONDS       time for each lab before it is cut short (default: ${DEFAULT_BUDGET_MS / 1000})
+  --shard I/N            grade only the I-th of N slices of the roster (CI matrices; then hagrade merge)
+  --force                grade again labs already graded with the same spec and options
+  --lang, --part, --only, --disruptive, --long, --accept-new-host-keys   as for run
+`;
+
+function badInput(message: string): number {
+  process.stderr.write(`hagrade: ${safeForTerminal(message)}\nRun \`hagrade --help\` for usage.\n`);
+  return EXIT.badInput;
+}
+
+function lang(value: unknown, fallback: Lang): Lang | undefined {
+  if (value === undefined) return fallback;
+  return value === "es" || value === "en" ? value : undefined;
+}
+
+export async function cmdBatch(args: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      options: {
+        roster: { type: "string" },
+        "spec-template": { type: "string" },
+        out: { type: "string" },
+        concurrency: { type: "string" },
+        budget: { type: "string" },
+        shard: { type: "string" },
+        force: { type: "boolean", default: false },
+        lang: { type: "string" },
+        part: { type: "string" },
+        only: { type: "string" },
+        disruptive: { type: "boolean", default: false },
+        long: { type: "boolean", default: false },
+        "accept-new-host-keys": { type: "boolean", default: false },
+      },
+    }));
+  } catch (error) {
+    return badInput((error as Error).message);
+  }
+  const l = lang(values.lang, "es");
+  if (!l) return badInput(`--lang must be es or en (got "${String(values.lang)}")`);
+  if (!values.roster) return badInput("--roster FILE is required (a CSV with a header: id,name,email,vip.address,...)");
+  const part = values.part;
+  if (part !== undefined && !["auto", "lvs", "proxy"].includes(part)) return badInput(`--part must be auto, lvs or proxy (got "${part}")`);
+  const concurrency = values.concurrency === undefined ? defaultConcurrency() : Number(values.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) return badInput(`--concurrency must be a whole number from 1 to 64 (got "${String(values.concurrency)}")`);
+  const budgetS = values.budget === undefined ? DEFAULT_BUDGET_MS / 1000 : Number(values.budget);
+  if (!Number.isFinite(budgetS) || budgetS < 5 || budgetS > 86_400) return badInput(`--budget must be seconds between 5 and 86400 (got "${String(values.budget)}")`);
+  const shard = values.shard === undefined ? undefined : parseShard(values.shard);
+  if (values.shard !== undefined && !shard) return badInput(`--shard must be I/N with 1 ≤ I ≤ N, e.g. 2/5 (got "${values.shard}")`);
+  const template = values["spec-template"] ? path.resolve(values["spec-template"]) : undefined;
+  if (template && !existsSync(template)) return badInput(`--spec-template: ${template} does not exist`);
+
+  const roster = await loadRoster(values.roster);
+  if (!roster.ok) {
+    process.stderr.write(formatRosterProblems(roster.problems, l) + "\n");
+    return EXIT.badInput;
+  }
+  if (!template && roster.entries.some((e) => !e.specFile)) {
+    return badInput("--spec-template FILE is required unless every roster row has a spec column");
+  }
+  const outDir = path.resolve(values.out ?? "reports");
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  const total = shard ? roster.entries.filter((e) => e.index % shard.total === shard.index - 1).length : roster.entries.length;
+  let done = 0;
+  const out = process.stdout;
+  out.write(
+    l === "es"
+      ? `Evaluando ${total} prácticas${shard ? ` (parte ${shard.index}/${shard.total} de la lista)` : ""}, ${concurrency} a la vez, ${budgetS} s como máximo cada una.\n`
+      : `Grading ${total} labs${shard ? ` (slice ${shard.index}/${shard.total} of the roster)` : ""}, ${concurrency} at once, at most ${budgetS} s each.\n`,
+  );
+  let entries: LabEntry[];
+  try {
+    entries = await gradeBatch({
+      roster: roster.entries,
+      ...(template ? { template } : {}),
+      outDir,
+      concurrency,
+      budgetMs: budgetS * 1000,
+      force: Boolean(values.force),
+      ...(shard ? { shard } : {}),
+      lang: l,
+      ...(part ? { part: part as PartOption } : {}),
+      ...(values.only ? { only: values.only.split(",").map((s) => s.trim()).filter(Boolean) } : {}),
+      disruptive: Boolean(values.disruptive),
+      long: Boolean(values.long),
+      acceptNewHostKeys: Boolean(values["accept-new-host-keys"]),
+      signal: controller.signal,
+      onLabEnd: (entry, cached) => {
+        done++;
+        out.write(`${labLine(entry, cached, l, `${done}/${total}`)}\n`);
+      },
+    });
+  } finally {
+    process.removeListener("SIGINT", onSignal);
+    process.removeListener("SIGTERM", onSignal);
+  }
+  const { summary, files } = await writeClassOutputs(outDir, l);
+  out.write(classLines(summary, l) + "\n");
+  out.write(`${l === "es" ? "Escrito" : "Written"}: ${files.join(", ")}\n`);
+  if (entries.some((e) => e.status === "unreachable" || e.status === "timeout" || e.status === "crashed" || (e.errors ?? 0) > 0 || e.leftToRestore?.length)) return EXIT.infrastructure;
+  if (entries.some((e) => e.status === "bad-spec")) return EXIT.badInput;
+  return EXIT.ok;
+}
+
+const STATUS_WORDS: Record<Lang, Record<LabEntry["status"], string>> = {
+  en: { graded: "graded", unreachable: "unreachable", timeout: "out of time", "bad-spec": "bad spec", crashed: "grader crashed" },
+  es: { graded: "evaluada", unreachable: "inalcanzable", timeout: "sin tiempo", "bad-spec": "spec inválido", crashed: "fallo del evaluador" },
+};
+
+function labLine(e: LabEntry, cached: boolean, l: Lang, progress: string): string {
+  const who = safeForTerminal([e.student.id, e.student.name].filter(Boolean).join(" "));
+  const mark = e.status === "graded" ? (cached ? "↺" : "✔") : "✘";
+  const score = e.status === "graded" ? `${e.score} / ${e.maxScore}` : STATUS_WORDS[l][e.status];
+  const why = e.reason ? ` — ${safeForTerminal(e.reason[l]).slice(0, 300)}` : "";
+  const when = cached ? (l === "es" ? " (ya evaluada)" : " (already graded)") : ` (${(e.durationMs / 1000).toFixed(1)} s)`;
+  const left = e.leftToRestore?.length ? (l === "es" ? " ¡pendiente de restaurar: hagrade restore!" : " left to restore: run hagrade restore!") : "";
+  return `${mark} [${progress}] ${who}: ${score}${when}${why}${left}`;
+}
+
+function classLines(s: ClassSummary, l: Lang): string {
+  const hardest = s.items.filter((i) => i.passRate < 1).sort((a, b) => a.passRate - b.passRate).slice(0, 3);
+  const statuses = (Object.keys(s.statusCounts) as LabEntry["status"][]).filter((k) => s.statusCounts[k] > 0).map((k) => `${STATUS_WORDS[l][k]}: ${s.statusCounts[k]}`).join(", ");
+  const mean = s.scores.meanPercent === null ? "–" : `${s.scores.meanPercent.toFixed(1)} %`;
+  const lines = [l === "es" ? `Grupo: ${s.labs.length} prácticas (${statuses}); nota media ${mean}.` : `Class: ${s.labs.length} labs (${statuses}); mean score ${mean}.`];
+  if (hardest.length) {
+    lines.push(
+      (l === "es" ? "Más falladas: " : "Most failed: ") + hardest.map((i) => `${i.id} ${Math.round(i.passRate * 100)} %`).join(", "),
+    );
+  }
+  return lines.join("\n");
+}
+
+export async function cmdMerge(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, strict: true, allowPositionals: true, options: { out: { type: "string" }, lang: { type: "string" } } });
+  } catch (error) {
+    return badInput((error as Error).message);
+  }
+  const l = lang(parsed.values.lang, "es");
+  if (!l) return badInput("--lang must be es or en");
+  if (parsed.positionals.length === 0) return badInput("usage: hagrade merge SHARD_DIR... [--out DIR]");
+  const outDir = path.resolve(parsed.values.out ?? "reports");
+  for (const d of parsed.positionals) {
+    if (!existsSync(d) || !statSync(d).isDirectory()) return badInput(`${d} is not a folder of hagrade batch results`);
+  }
+  await mkdir(outDir, { recursive: true });
+  const merged = await mergeShards(parsed.positionals.map((d) => path.resolve(d)), outDir);
+  for (const p of merged.problems) process.stderr.write(`hagrade: ${safeForTerminal(p[l])}\n`);
+  if (merged.labs === 0) return EXIT.badInput;
+  const { summary, files } = await writeClassOutputs(outDir, l);
+  process.stdout.write(classLines(summary, l) + "\n");
+  process.stdout.write(`${l === "es" ? "Escrito" : "Written"}: ${files.join(", ")}\n`);
+  return merged.problems.length ? EXIT.badInput : EXIT.ok;
+}
+
+/**
+ * Re-scores a saved result (or every lab of a batch folder) under a new rubric and writes the
+ * re-scored reports to --out, leaving the originals as they were.
+ */
+export async function cmdRegrade(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, strict: true, allowPositionals: true, options: { rubric: { type: "string" }, out: { type: "string" }, lang: { type: "string" } } });
+  } catch (error) {
+    return badInput((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length !== 1 || !values.rubric) return badInput("usage: hagrade regrade RESULT.json|BATCH_DIR --rubric rubric.yaml [--out DIR]");
+  const input = path.resolve(positionals[0]!);
+  if (!existsSync(input)) return badInput(`${input} does not exist`);
+  const rubric = await loadRubric(path.resolve(values.rubric));
+  const l0 = lang(values.lang, "es");
+  if (!l0) return badInput("--lang must be es or en");
+  if (!rubric.ok) {
+    process.stderr.write(rubric.problems.map((p) => `✘ ${p.message[l0]}\n  → ${p.fix[l0]}`).join("\n") + "\n");
+    return EXIT.badInput;
+  }
+  const written: string[] = [];
+  if (statSync(input).isDirectory()) {
+    const outDir = path.resolve(values.out ?? `${input.replace(/[\\/]+$/, "")}-regraded`);
+    const labs = await readEntries(input);
+    if (labs.length === 0) return badInput(`${input} holds no hagrade batch results`);
+    let l: Lang = l0;
+    for (const { entry, labDir } of labs) {
+      const target = path.join(outDir, entry.lab);
+      const result = await readJsonResult(path.join(labDir, "result.json"));
+      if (!result) {
+        await writeEntry(target, entry);
+        continue;
+      }
+      if (values.lang === undefined) l = result.lang;
+      const regraded = regradeResult(result, rubric.rubric);
+      written.push(...(await writeRegraded(regraded, target, l)));
+      await writeEntry(target, { ...entry, score: regraded.score, maxScore: regraded.maxScore });
+    }
+    const { summary, files } = await writeClassOutputs(outDir, l);
+    process.stdout.write(classLines(summary, l) + "\n");
+    process.stdout.write(`${l === "es" ? "Escrito" : "Written"}: ${path.join(outDir, "*")}, ${files.join(", ")}\n`);
+    return EXIT.ok;
+  }
+  const result = await readJsonResult(input);
+  if (!result) return badInput(`${input}: not a hagrade result (schemaVersion 1 expected)`);
+  const l = values.lang === undefined ? result.lang : l0;
+  const regraded = regradeResult(result, rubric.rubric);
+  const outDir = path.resolve(values.out ?? path.join(path.dirname(input), "regraded"));
+  written.push(...(await writeRegraded(regraded, outDir, l)));
+  process.stdout.write(`${regraded.lab}: ${result.score} / ${result.maxScore} → ${regraded.score} / ${regraded.maxScore}\n`);
+  process.stdout.write(`${l === "es" ? "Escrito" : "Written"}: ${written.join(", ")}\n`);
+  const min = rubric.rubric.minScore ?? regraded.maxScore;
+  return regraded.score + 1e-9 >= min ? EXIT.ok : EXIT.studentFault;
+}
+
+async function readJsonResult(file: string): Promise<RunResult | undefined> {
+  try {
+    const r = JSON.parse(await readFile(file, "utf8")) as RunResult;
+    return r?.schemaVersion === 1 && Array.isArray(r.checks) ? r : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function writeRegraded(result: RunResult, dir: string, l: Lang): Promise<string[]> {
+  await mkdir(dir, { recursive: true });
+  const out: string[] = [];
+  for (const r of [
+    jsonReporter(path.join(dir, "result.json")),
+    junitReporter(path.join(dir, "junit.xml"), { lang: l }),
+    htmlReporter(path.join(dir, "scorecard.html"), { lang: l }),
+    gradescopeReporter(path.join(dir, "results.json"), { lang: l }),
+  ]) {
+    out.push(...((await r.onEnd?.(result)) ?? []));
+  }
+  return out;
+}
