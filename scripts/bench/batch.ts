@@ -1,0 +1,37 @@
+/**
+ * k labs graded side by side the way `hagrade batch` does it (src/batch gradeBatch: one roster
+ * row per lab, each with its own budget and its reports written), for the parallel figures.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { gradeBatch, type RosterEntry } from "../../src/batch/index.js";
+import type { Part } from "../../src/runner/types.js";
+
+export interface BatchRun {
+  labs: number;
+  /** Labs that were not graded, or not to full marks (the figures then time something else). */
+  problems: string[];
+}
+
+export async function gradeSpecsAsBatch(specPaths: readonly string[], part: Part, scratchDir: string): Promise<BatchRun> {
+  const outDir = mkdtempSync(join(scratchDir, "batch-"));
+  try {
+    const roster: RosterEntry[] = specPaths.map((specFile, index) => ({
+      index,
+      row: index + 1,
+      id: `bench-${index + 1}`,
+      lab: `bench-${index + 1}`,
+      specFile,
+      overrides: {},
+    }));
+    const entries = await gradeBatch({ roster, outDir, concurrency: specPaths.length, force: true, lang: "en", part });
+    return {
+      labs: entries.length,
+      problems: entries
+        .filter((e) => e.status !== "graded" || e.score !== e.maxScore)
+        .map((e) => `${e.lab}: ${e.status}${e.score !== undefined ? ` ${e.score}/${e.maxScore}` : ""}${e.reason ? ` — ${e.reason.en}` : ""}`),
+    };
+  } finally {
+    rmSync(outDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * The bench's whole report: its JSON shape, the targets it is judged on, and the text printed.
+ * Pure, so a saved bench.json can be rendered again and test/bench can check the rendering.
+ */
+import type { Part } from "../../src/runner/types.js";
+import { median, type FixedSampleComparison, type PhaseFigure } from "./figures.js";
+import { machineLine, type Machine } from "./machine.js";
+import type { BenchOptions } from "./options.js";
+import type { ParallelFigure } from "./parallel.js";
+import type { ProbeLoopBench } from "./probe-loop.js";
+import { formatMs, formatRatio, formatTable, missedTargets, phaseTable, requestTarget, timeTarget, type PhaseRow, type TargetResult } from "./report.js";
+
+/** The issue's targets on the reference labs (2-core machine). */
+export const TARGETS = { proxyMs: 5_000, proxyDisruptiveMs: 15_000, lvsMs: 20_000, requestRatio: 0.5 };
+
+export interface GradeSeries {
+  runs: number;
+  wallMsRuns: number[];
+  phases: PhaseFigure[];
+  /** Checks that did not pass in some run (the figures then time a broken grade). */
+  problems: string[];
+}
+
+export interface PartBench {
+  part: Part;
+  lab: string;
+  ratePerSecond: number;
+  grade: GradeSeries;
+  sequential: GradeSeries & { ratio: number };
+  statistics: FixedSampleComparison[];
+  disruptive?: GradeSeries & { rejoinWaitMs: number; detectionMs: number; detectMs: number | undefined };
+}
+
+export interface BenchReport {
+  schemaVersion: 1;
+  startedAt: string;
+  finishedAt: string;
+  machine: Machine;
+  /** Load averages when the bench ended (the machine's at the start are in `machine`). */
+  loadAverageEnd?: number[];
+  options: BenchOptions;
+  parts: Partial<Record<Part, PartBench>>;
+  probeLoop?: ProbeLoopBench;
+  parallel?: ParallelFigure[];
+  targets: TargetResult[];
+}
+
+export function targetsOf(report: BenchReport): TargetResult[] {
+  const out: TargetResult[] = [];
+  const proxy = report.parts.proxy;
+  if (proxy) {
+    out.push(timeTarget("Part 2 grade", "whole grade", TARGETS.proxyMs, median(proxy.grade.wallMsRuns) ?? Number.NaN, proxy.grade.phases, proxy.ratePerSecond));
+    if (proxy.disruptive) {
+      const net = (median(proxy.disruptive.wallMsRuns) ?? Number.NaN) - proxy.disruptive.rejoinWaitMs;
+      const measured = proxy.disruptive.rejoinWaitMs > 0 ? "whole grade − Apache's rejoin wait" : "whole grade (no failover completed: nothing let off)";
+      out.push(
+        timeTarget("Part 2 grade --disruptive", measured, TARGETS.proxyDisruptiveMs, net, proxy.disruptive.phases, proxy.ratePerSecond, [
+          "failover: rejoin wait",
+        ]),
+      );
+    }
+  }
+  const lvs = report.parts.lvs;
+  if (lvs) {
+    out.push(timeTarget("Part 1 grade", "whole grade", TARGETS.lvsMs, median(lvs.grade.wallMsRuns) ?? Number.NaN, lvs.grade.phases, lvs.ratePerSecond));
+    if (lvs.disruptive) {
+      const net = (median(lvs.disruptive.wallMsRuns) ?? Number.NaN) - lvs.disruptive.rejoinWaitMs - lvs.disruptive.detectionMs;
+      const measured = lvs.disruptive.detectionMs > 0 ? "whole grade − keepalived's detection and rejoin delays" : "whole grade (no failover completed: nothing let off)";
+      out.push(
+        timeTarget("Part 1 grade --disruptive", measured, TARGETS.lvsMs, net, lvs.disruptive.phases, lvs.ratePerSecond, [
+          "failover: detection",
+          "failover: rejoin wait",
+        ]),
+      );
+    }
+  }
+  for (const p of Object.values(report.parts)) for (const c of p.statistics) out.push(requestTarget(c, TARGETS.requestRatio));
+  return out;
+}
+
+export function phaseRows(report: BenchReport): PhaseRow[] {
+  const rows: PhaseRow[] = [];
+  for (const p of Object.values(report.parts)) {
+    const targetFor = (name: string) => report.targets.find((t) => t.name === name);
+    for (const phase of p.grade.phases) {
+      const row: PhaseRow = { part: p.part, phase };
+      if (phase.kind === "statistical") {
+        const c = p.statistics.find((s) => s.check === phase.phase);
+        if (c) {
+          row.baseline = `fixed-sample n=${c.fixedN ?? "?"} (${formatMs(c.fixedMs ?? Number.NaN)})`;
+          if (c.requestRatio !== undefined) row.ratio = c.requestRatio;
+          const t = report.targets.find((x) => x.name.startsWith(`${c.check} (`));
+          if (t) row.target = t;
+        } else if (phase.httpRequests === 0) row.baseline = "reads another check's sample";
+      }
+      if (phase.kind === "grade") {
+        row.baseline = `one after another ${formatMs(median(p.sequential.wallMsRuns) ?? Number.NaN)}`;
+        row.ratio = p.sequential.ratio;
+        const t = targetFor(p.part === "proxy" ? "Part 2 grade" : "Part 1 grade");
+        if (t) row.target = t;
+      }
+      rows.push(row);
+    }
+    if (p.disruptive) {
+      for (const phase of p.disruptive.phases.filter((x) => x.kind === "failover" || x.kind === "grade")) {
+        const row: PhaseRow = { part: `${p.part} --disruptive`, phase };
+        if (phase.kind === "grade") {
+          const t = targetFor(p.part === "proxy" ? "Part 2 grade --disruptive" : "Part 1 grade --disruptive");
+          if (t) row.target = t;
+        }
+        if (phase.phase === "failover: detection" && p.disruptive.detectMs !== undefined) row.baseline = `balancer reacted in ${formatMs(p.disruptive.detectMs)}`;
+        rows.push(row);
+      }
+    }
+  }
+  const loop = report.probeLoop;
+  if (loop) {
+    rows.push({
+      part: "proxy",
+      phase: { phase: `probe loop, ${loop.requests} new connections`, kind: "statistical", wallMs: loop.hagradeMs, httpRequests: loop.requests, sshCommands: 0 },
+      baseline: `curl loop ${formatMs(loop.curlMs)}`,
+      ratio: loop.ratio,
+    });
+    rows.push({
+      part: "proxy",
+      phase: { phase: `probe loop at ≤ ${loop.ratePerSecond}/s`, kind: "statistical", wallMs: loop.hagradeBoundedMs, httpRequests: loop.requests, sshCommands: 0 },
+      baseline: `curl loop ${formatMs(loop.curlMs)}`,
+      ratio: loop.boundedRatio,
+    });
+  }
+  return rows;
+}
+
+export function renderReport(report: BenchReport): string {
+  const lines: string[] = [];
+  lines.push(`hagrade bench — ${machineLine(report.machine)}${report.loadAverageEnd ? ` (at the end ${report.loadAverageEnd.join(" ")})` : ""}`);
+  lines.push(`median of ${report.options.runs} runs${report.options.quick ? " (--quick)" : ""}; ratio = hagrade / baseline (requests for statistical checks, wall time otherwise)`);
+  lines.push("");
+  lines.push(phaseTable(phaseRows(report)));
+  if (report.parallel?.length) {
+    lines.push("");
+    lines.push(
+      formatTable(
+        ["labs side by side", "wall (median)", "vs one lab", "peak RSS grading", "RSS before", "peak RSS process"],
+        report.parallel.map((f) => [
+          String(f.k),
+          formatMs(f.wallMs),
+          formatRatio(f.ratioToOne),
+          mib(f.gradingPeakRssKiB),
+          mib(f.rssBeforeKiB),
+          mib(f.maxRssKiB),
+        ]),
+      ),
+    );
+  }
+  for (const p of Object.values(report.parts)) {
+    const problems = [...p.grade.problems, ...p.sequential.problems, ...(p.disruptive?.problems ?? [])];
+    if (problems.length) lines.push("", `WARNING ${p.part}: checks that did not pass (these figures time a broken grade):`, ...problems.map((x) => `  ${x}`));
+  }
+  const missed = missedTargets(report.targets);
+  lines.push("", missed.length ? missed.join("\n") : `all ${report.targets.length} targets met`);
+  return lines.join("\n");
+}
+
+
+function mib(kib: number): string {
+  return `${Math.round(kib / 1024)} MiB`;
+}
