@@ -18,10 +18,11 @@ import { openSsh } from "./runner/remote.js";
 import { listPendingJournals, replayJournal, RestoreJournal } from "./ssh/index.js";
 import type { Lang, PartOption, RunResult } from "./runner/types.js";
 import { VERSION } from "./version.js";
+import { EXIT } from "./exit.js";
 import { BATCH_HELP, cmdBatch, cmdMerge, cmdRegrade } from "./batch/cli.js";
 
-/** Exit codes: a contract for CI jobs and batch scripts. */
-export const EXIT = { ok: 0, studentFault: 1, badInput: 2, infrastructure: 3 } as const;
+/** Exit codes: a contract for CI jobs and batch scripts (see src/exit.ts). */
+export { EXIT };
 
 class UsageError extends Error {}
 

@@ -19,8 +19,9 @@ import { DEFAULT_BUDGET_MS, defaultConcurrency, gradeBatch, parseShard } from ".
 import { loadRubric, regradeResult } from "./regrade.js";
 import type { ClassSummary } from "./summary.js";
 import type { LabEntry } from "./entry.js";
+import { EXIT } from "../exit.js";
+import { LAB_STATUS_WORDS as STATUS_WORDS } from "../report/class-html.js";
 
-const EXIT = { ok: 0, studentFault: 1, badInput: 2, infrastructure: 3 } as const;
 
 export const BATCH_HELP = `  hagrade batch --roster roster.csv --spec-template lab.yaml [options]   grade a whole class
   hagrade merge DIR... [--out DIR]   merge the outputs of batch shards into one class
@@ -140,11 +141,6 @@ export async function cmdBatch(args: string[]): Promise<number> {
   if (entries.some((e) => e.status === "bad-spec")) return EXIT.badInput;
   return EXIT.ok;
 }
-
-const STATUS_WORDS: Record<Lang, Record<LabEntry["status"], string>> = {
-  en: { graded: "graded", unreachable: "unreachable", timeout: "out of time", "bad-spec": "bad spec", crashed: "grader crashed" },
-  es: { graded: "evaluada", unreachable: "inalcanzable", timeout: "sin tiempo", "bad-spec": "spec inválido", crashed: "fallo del evaluador" },
-};
 
 function labLine(e: LabEntry, cached: boolean, l: Lang, progress: string): string {
   const who = safeForTerminal([e.student.id, e.student.name].filter(Boolean).join(" "));

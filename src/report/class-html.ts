@@ -8,12 +8,18 @@ import type { LabStatus } from "../batch/entry.js";
 import type { Lang } from "../runner/types.js";
 import { escapeHtml } from "./html.js";
 
+/** A lab's status in a few words, for the class page and the console. */
+export const LAB_STATUS_WORDS: Record<Lang, Record<LabStatus, string>> = {
+  en: { graded: "graded", unreachable: "unreachable", timeout: "out of time", "bad-spec": "bad spec", crashed: "grader crashed" },
+  es: { graded: "evaluada", unreachable: "inalcanzable", timeout: "sin tiempo", "bad-spec": "spec inválido", crashed: "fallo del evaluador" },
+};
+
 const WORDS = {
   en: {
     title: "hagrade — class results",
     labs: "Labs",
     graded: "graded",
-    status: { graded: "graded", unreachable: "unreachable", timeout: "out of time", "bad-spec": "bad spec", crashed: "grader crashed" } satisfies Record<LabStatus, string>,
+    status: LAB_STATUS_WORDS.en,
     distribution: "Score distribution (percent of each lab's maximum)",
     mean: "mean",
     median: "median",
@@ -35,7 +41,7 @@ const WORDS = {
     title: "hagrade — resultados del grupo",
     labs: "Prácticas",
     graded: "evaluadas",
-    status: { graded: "evaluada", unreachable: "inalcanzable", timeout: "sin tiempo", "bad-spec": "spec inválido", crashed: "fallo del evaluador" } satisfies Record<LabStatus, string>,
+    status: LAB_STATUS_WORDS.es,
     distribution: "Distribución de notas (porcentaje del máximo de cada práctica)",
     mean: "media",
     median: "mediana",

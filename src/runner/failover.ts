@@ -511,17 +511,7 @@ export function sharedFailoverVerdict(m: FailoverMeasure, member: Text, evidence
       evidence,
     );
   }
-  if (m.victimStillAnswering) {
-    return fail(
-      text(
-        `Con el servidor web de ${victim} parado, su página sigue llegando por la VIP: ambas páginas salen de un mismo servidor.`,
-        `With ${victim}'s web server stopped, its page still comes through the VIP: both pages come from one server.`,
-      ),
-      text("Cada miembro del balanceador debe ser un servidor web distinto, con su propia página.", "Each member of the balancer must be a different web server, with its own page."),
-      evidence,
-    );
-  }
-  return undefined;
+  return m.victimStillAnswering ? onePageTwoServers(victim, evidence) : undefined;
 }
 
 /** The shared verdicts of a failover a person carried out; undefined when the outage is to be judged. */
@@ -551,15 +541,17 @@ function guidedFailoverVerdict(m: FailoverMeasure, guided: NonNullable<FailoverM
       evidence,
     );
   }
-  if (m.victimStillAnswering) {
-    return fail(
-      text(
-        `Con el servidor web de ${victim} parado, su página sigue llegando por la VIP: ambas páginas salen de un mismo servidor.`,
-        `With ${victim}'s web server stopped, its page still comes through the VIP: both pages come from one server.`,
-      ),
-      text("Cada miembro del balanceador debe ser un servidor web distinto, con su propia página.", "Each member of the balancer must be a different web server, with its own page."),
-      evidence,
-    );
-  }
-  return undefined;
+  return m.victimStillAnswering ? onePageTwoServers(victim, evidence) : undefined;
+}
+
+/** The victim's page outlived its server: one machine serves both pages (with SSH or guided). */
+function onePageTwoServers(victim: string, evidence: Evidence[]): Verdict {
+  return fail(
+    text(
+      `Con el servidor web de ${victim} parado, su página sigue llegando por la VIP: ambas páginas salen de un mismo servidor.`,
+      `With ${victim}'s web server stopped, its page still comes through the VIP: both pages come from one server.`,
+    ),
+    text("Cada miembro del balanceador debe ser un servidor web distinto, con su propia página.", "Each member of the balancer must be a different web server, with its own page."),
+    evidence,
+  );
 }
