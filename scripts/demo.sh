@@ -2,7 +2,8 @@
 # `npm run demo [-- --variant NAME] [-- --part lvs] [-- any hagrade run flag]`
 # Installs what it needs, brings the built-in reference lab up, grades it with `hagrade run`
 # (disruptive checks included: it is our own lab), writes the reports, and takes the lab
-# down again — also on failure and Ctrl-C.
+# down again — also on failure and Ctrl-C. Flags given after the demo's own come later on the
+# `hagrade run` line, so they win: `--out DIR` puts the reports in DIR instead of reports/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,7 +44,7 @@ trap 'down; exit 130' INT
 trap 'down; exit 143' TERM
 
 echo "demo: bringing up the reference lab${variant:+ (variant $variant)}…" >&2
-up_args=(up --name "$name")
+up_args=(up --name "$name" --origin demo)
 [ -n "$variant" ] && up_args+=(--variant "$variant")
 spec=$(bash "$lab_script" "${up_args[@]}" | tail -n 1)
 if [ ! -f "$spec" ]; then

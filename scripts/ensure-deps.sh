@@ -16,6 +16,26 @@ done
 
 say() { printf 'ensure-deps: %s\n' "$*" >&2; }
 
+# Node itself cannot come from npm: without the version package.json's engines names, nothing
+# else here can work, so say which one and how to get it before doing anything.
+node_needed=$(sed -n 's/^ *"node": *">= *\([0-9][0-9.]*\)".*/\1/p' package.json | head -n 1)
+node_needed=${node_needed:-20.18.1}
+version_at_least() { # HAVE NEED (dotted numbers)
+  local IFS=. have need k
+  read -r -a have <<<"$1"
+  read -r -a need <<<"$2"
+  for k in 0 1 2; do
+    if [ "${have[$k]:-0}" -gt "${need[$k]:-0}" ]; then return 0; fi
+    if [ "${have[$k]:-0}" -lt "${need[$k]:-0}" ]; then return 1; fi
+  done
+  return 0
+}
+node_have=$(node --version 2>/dev/null | sed -n 's/^v\([0-9][0-9.]*\).*/\1/p' || true)
+if [ -z "$node_have" ] || ! version_at_least "$node_have" "$node_needed"; then
+  say "hagrade needs Node.js >= $node_needed (found: ${node_have:-none}); install Node 20 LTS or newer from https://nodejs.org/en/download or with 'nvm install 20', then run this again"
+  exit 2
+fi
+
 apt_updated=0
 apt_install() {
   # $@: Debian package names
@@ -54,8 +74,16 @@ fi
 
 if [ $want_npm = 1 ]; then
   # npm ci when node_modules is missing or older than the lockfile.
-  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-    say "installing npm packages (npm ci)"
-    npm ci --no-audit --no-fund >&2
+  npm_stale() { [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; }
+  if npm_stale; then
+    # One npm at a time on this machine (tests that install a packed tarball share the cache);
+    # whoever waited re-checks, as the one before may have installed the same.
+    exec 9>/tmp/hagrade-npm.lock
+    command -v flock >/dev/null 2>&1 && flock 9
+    if npm_stale; then
+      say "installing npm packages (npm ci)"
+      npm ci --no-audit --no-fund >&2
+    fi
+    exec 9>&-
   fi
 fi

@@ -143,10 +143,8 @@ async function cmdRun(args: string[]): Promise<number> {
     reporters,
     secrets,
   }).finally(() => prompter?.close());
-  for (const r of reporters) {
-    const written = await r.onEnd?.(result);
-    if (written && written.length) process.stdout.write(`${lang === "es" ? "Escrito" : "Written"}: ${written.join(", ")}\n`);
-  }
+  // The engine fired the run's end: the file reporters have written.
+  if (result.reportsWritten.length) process.stdout.write(`${lang === "es" ? "Escrito" : "Written"}: ${result.reportsWritten.join(", ")}\n`);
   return exitCodeFor(result, minScore ?? spec.rubric.minScore ?? result.maxScore);
 }
 
@@ -247,7 +245,9 @@ async function cmdReport(args: string[]): Promise<number> {
   if (values.junit) reporters.push(junitReporter(resolve(values.junit), { lang }));
   if (values.json) reporters.push(jsonReporter(resolve(values.json)));
   if (values.console || reporters.length === 0) {
+    // A saved run replayed: its checks as they ended, then its end.
     const c = consoleReporter(lang);
+    c.onBegin?.({ lab: result.lab, part: result.part, lang, checks: result.checks.map((k) => ({ id: k.id, title: k.title })), startedAt: result.startedAt });
     for (const check of result.checks) c.onCheckEnd?.(check);
     await c.onEnd?.(result);
   }

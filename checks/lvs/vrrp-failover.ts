@@ -1,4 +1,5 @@
 import { defineCheck, fail, graderError, inconclusive, pass, text } from "../../src/runner/check.js";
+import { progressText } from "../../src/runner/context.js";
 import { TrafficWatch, type Mark } from "../../src/runner/failover.js";
 import type { Evidence, Verdict } from "../../src/runner/types.js";
 import { RestoreStepError, withRestore, type RestoreOutcome } from "../../src/ssh/index.js";
@@ -88,15 +89,21 @@ export default defineCheck({
         async (signal) => {
           watch.event("stopped");
           // Only once the MASTER has given up the VIP does an answer prove the BACKUP serves it.
-          const deadline = performance.now() + failoverMs;
-          while (performance.now() < deadline && (await holds())) await sleep(300, signal);
+          const begin = performance.now();
+          const deadline = begin + failoverMs;
+          const waiting = () => ctx.progress(progressText.waitingForFailover(performance.now() - begin, failoverMs));
+          while (performance.now() < deadline && (await holds())) {
+            waiting();
+            await sleep(300, signal);
+          }
           masterReleased = !(await holds());
           if (!masterReleased) return watch.event("restoring");
           releasedAt = watch.now();
           watch.event("MASTER released the VIP");
-          await watch.until((m) => servingAgain(m, releasedAt!) !== undefined, failoverMs);
+          await watch.until((m) => servingAgain(m, releasedAt!) !== undefined, failoverMs, waiting);
           servedAgainAt = servingAgain(watch.marks, releasedAt)?.t;
           watch.event("restoring");
+          ctx.progress(progressText.waitingForVipBack(master));
         },
       );
       watch.event(outcome.restore.restored ? "started (verified)" : "start attempted");

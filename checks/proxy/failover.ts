@@ -1,9 +1,31 @@
-import { defineCheck, fail, pass, text } from "../../src/runner/check.js";
+import type { Backend } from "../../src/config/schema.js";
+import { defineCheck, fail, inconclusive, pass, text } from "../../src/runner/check.js";
+import type { CheckContext } from "../../src/runner/context.js";
+import { findRouteCookie } from "../../src/runner/cookies.js";
 import { failoverUnavailable, measureFailover, PERSON_BOUND_MS, sharedFailoverVerdict, type Mark } from "../../src/runner/failover.js";
 import type { Evidence } from "../../src/runner/types.js";
 
 /** Failed requests tolerated while Apache notices the stopped member (LAB-FACTS: a stop can cost one 502). */
 const MAX_FAILED = 1;
+/** mod_proxy's default `retry`: a failed member gets no traffic for this long (LAB-FACTS). */
+const APACHE_DEFAULT_RETRY_MS = 60_000;
+/** Cookieless requests spent finding the route the balancer issues for the victim (byrequests reaches it within a cycle). */
+const ROUTE_PROBES = 12;
+
+/**
+ * The route the balancer itself issues with the victim's page: a client carrying it is the one
+ * stuck to the victim. A route swapped against the spec is proxy.routeid-cookie's fault; here it
+ * must not make the "stuck" client start on the survivor. Without any cookie, the spec's route.
+ */
+async function issuedRoute(ctx: CheckContext, victim: Backend): Promise<string> {
+  for (let i = 0; i < ROUTE_PROBES; i++) {
+    const r = await ctx.http.get({ retries: 0 });
+    if (!r.ok || r.label !== victim.name) continue;
+    const route = findRouteCookie(r.setCookie, ctx.spec.expect.cookieName)?.route;
+    if (route) return route;
+  }
+  return victim.route;
+}
 
 /**
  * Stop Apache on one web server: the VIP keeps answering, everything goes to the survivor, and
@@ -27,11 +49,13 @@ export default defineCheck({
     const unavailable = await failoverUnavailable(ctx, victim);
     if (unavailable) return unavailable;
     const cookieName = ctx.spec.expect.cookieName;
+    const victimRoute = await issuedRoute(ctx, victim);
     const sticky = ctx.http.client("sticky");
-    await sticky.forgeCookie(ctx.http.target, cookieName, `.${victim.route}`);
-    const survivorRoutes = new Set(others.map((b) => b.route));
-    const stickyMoved = (marks: Mark[], stoppedAt: number) =>
-      marks.some((m) => m.t >= stoppedAt && m.client === "sticky" && m.route !== undefined && m.route !== null && survivorRoutes.has(m.route));
+    await sticky.forgeCookie(ctx.http.target, cookieName, `.${victimRoute}`);
+    const survivorNames = new Set(others.map((b) => b.name));
+    // Moved: a survivor answered the stuck client and handed it a route other than the victim's.
+    const movedMark = (m: Mark) => m.client === "sticky" && survivorNames.has(m.label) && typeof m.route === "string" && m.route !== victimRoute;
+    const stickyMoved = (marks: Mark[], stoppedAt: number) => marks.some((m) => m.t >= stoppedAt && movedMark(m));
 
     const m = await measureFailover(ctx, victim, {
       clients: [{ name: "cookieless" }, { name: "sticky", client: sticky }],
@@ -53,12 +77,26 @@ export default defineCheck({
     };
     const evidence: Evidence[] = [summary, ...(m.restore ? [{ kind: "restore", ...m.restore }] : [])];
 
+    const before = m.timeline.filter((x) => m.stoppedAt !== undefined && x.t < m.stoppedAt);
+    const survivorsBefore = m.survivors.filter((n) => before.some((x) => x.label === n));
+    if (m.victimStillAnswering && m.restore?.restored && !m.failure && survivorsBefore.length === 0) {
+      // Only the victim's page was ever seen: the other member may be a second server showing the same page.
+      return fail(
+        text(
+          `Por la VIP solo se vio la página de ${victim.name}, y siguió llegando con su servidor web parado: ${m.survivors.join(", ")} sirve la página de ${victim.name}, o ambas salen de un mismo servidor.`,
+          `Only ${victim.name}'s page was seen through the VIP, and it kept coming with its web server stopped: ${m.survivors.join(", ")} serves ${victim.name}'s page, or both come from one server.`,
+        ),
+        text(
+          `Dé a cada servidor web su propia página (la de ${m.survivors.join(", ")} debe nombrarlo) y apunte cada BalancerMember a un servidor distinto.`,
+          `Give each web server its own page (${m.survivors.join(", ")}'s must name it) and point each BalancerMember to a different server.`,
+        ),
+        evidence,
+      );
+    }
     const shared = sharedFailoverVerdict(m, text(`su BalancerMember (${victim.address})`, `its BalancerMember (${victim.address})`), evidence);
     if (shared) return shared;
     const after = m.timeline.filter((x) => m.stoppedAt !== undefined && x.t >= m.stoppedAt && x.t <= (m.outageEnd ?? m.startedAt ?? Infinity));
     const served = after.filter((x) => m.survivors.includes(x.label));
-    const before = m.timeline.filter((x) => m.stoppedAt !== undefined && x.t < m.stoppedAt);
-    const survivorsBefore = m.survivors.filter((n) => before.some((x) => x.label === n));
     // Judged on the end of the outage: requests already on their way when the stop ran still count as served.
     const lateOutage = after.slice(Math.floor(after.length / 2));
     if (survivorsBefore.length > 0 && lateOutage.length > 0 && !lateOutage.some((x) => m.survivors.includes(x.label))) {
@@ -85,11 +123,11 @@ export default defineCheck({
         evidence,
       );
     }
-    if (!after.some((x) => x.client === "sticky" && x.route && survivorRoutes.has(x.route))) {
+    if (!after.some(movedMark)) {
       return fail(
         text(
-          `El cliente con ${cookieName}=.${victim.route} no recibió una cookie nueva para ${m.survivors.join(", ")} tras la caída.`,
-          `The client with ${cookieName}=.${victim.route} got no new cookie for ${m.survivors.join(", ")} after the failure.`,
+          `El cliente con ${cookieName}=.${victimRoute} no recibió una cookie nueva para ${m.survivors.join(", ")} tras la caída.`,
+          `The client with ${cookieName}=.${victimRoute} got no new cookie for ${m.survivors.join(", ")} after the failure.`,
         ),
         text(
           `Use Header add Set-Cookie "${cookieName}=.%{BALANCER_WORKER_ROUTE}e; path=/" env=BALANCER_ROUTE_CHANGED para que el cliente cambie de ruta.`,
@@ -100,11 +138,23 @@ export default defineCheck({
     }
     if (!m.rejoined) {
       const again = m.guided ? { es: "se arrancó de nuevo", en: "was started again" } : { es: "volvió a servir en local", en: "serves locally again" };
+      const bound = Math.round(ctx.spec.timeouts.rejoin / 1000);
+      if (ctx.spec.timeouts.rejoin < APACHE_DEFAULT_RETRY_MS) {
+        // A correct lab cannot show its return inside that bound: the spec, not the student, decides this one.
+        return inconclusive(
+          text(
+            `${victim.name} ${again.es}, pero el balanceador no le envió tráfico en ${bound} s, menos que el retry= por defecto de Apache (60 s): puede que aún lo estuviera esperando.`,
+            `${victim.name} ${again.en}, but the balancer sent it no traffic within ${bound} s, less than Apache's default retry= (60 s): it may still have been waiting.`,
+          ),
+          text(
+            "Suba timeouts.rejoin de la especificación por encima del retry= de los BalancerMember (por defecto 60 s; p. ej. 90000) y repita.",
+            "Raise the spec's timeouts.rejoin above the BalancerMembers' retry= (60 s by default; e.g. 90000) and run again.",
+          ),
+          evidence,
+        );
+      }
       return fail(
-        text(
-          `${victim.name} ${again.es}, pero el balanceador no le envió tráfico en ${Math.round(ctx.spec.timeouts.rejoin / 1000)} s.`,
-          `${victim.name} ${again.en}, but the balancer sent it no traffic within ${Math.round(ctx.spec.timeouts.rejoin / 1000)} s.`,
-        ),
+        text(`${victim.name} ${again.es}, pero el balanceador no le envió tráfico en ${bound} s.`, `${victim.name} ${again.en}, but the balancer sent it no traffic within ${bound} s.`),
         text("Revise retry= y status= del BalancerMember (por defecto vuelve tras 60 s).", "Check the BalancerMember's retry= and status= (by default it returns after 60 s)."),
         evidence,
       );

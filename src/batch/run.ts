@@ -148,12 +148,15 @@ async function gradeOne(row: RosterEntry, options: BatchOptions): Promise<{ entr
 
     const secrets = new SecretRegistry();
     const redact = (t: string) => secrets.redact(t);
+    // gradeLab fires the run's end, and the reporters write the lab's files then; a run abandoned
+    // past its wind-down must not write them later, over the entry that says it was abandoned.
+    let abandonedRun = false;
     const reporters: Reporter[] = [
       jsonReporter(path.join(labDir, "result.json"), redact),
       junitReporter(path.join(labDir, "junit.xml"), { lang: options.lang, redact }),
       htmlReporter(path.join(labDir, "scorecard.html"), { lang: options.lang, redact }),
       gradescopeReporter(path.join(labDir, "results.json"), { lang: options.lang, redact }),
-    ];
+    ].map((r) => ({ onEnd: (result: RunResult) => (abandonedRun ? [] : r.onEnd?.(result)) }));
     const journalDir = path.join(options.outDir, ".journal");
     const gradeOptions: GradeOptions = {
       lang: options.lang,
@@ -181,12 +184,12 @@ async function gradeOne(row: RosterEntry, options: BatchOptions): Promise<{ entr
       clearTimeout(abandon);
     }
     if (result === "abandoned") {
+      abandonedRun = true;
       return await finish("timeout", key, {
         reason: { es: `La evaluación no terminó ni tras agotar su tiempo (${budgetMs / 1000} s): abandonada.`, en: `Grading did not end even after its time ran out (${budgetMs / 1000} s): abandoned.` },
         ...leftToRestore(journalDir, row.lab),
       });
     }
-    for (const r of reporters) await r.onEnd?.(result);
     const timedOut = budget.signal.aborted && !options.signal?.aborted;
     const interrupted = options.signal?.aborted;
     return await finish(timedOut || interrupted ? "timeout" : "graded", key, {

@@ -2,7 +2,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { CheckResult, Evidence, Lang, Outcome, RunResult } from "../runner/types.js";
 import type { Reporter } from "./reporter.js";
-import { WORDS, formatDuration, formatNumber, type Words } from "./i18n.js";
+import { WORDS, eventKind, fieldName, formatDuration, formatNumber, kindTitle, labelText, type EventKind, type Words } from "./i18n.js";
 import type { FileReporterOptions } from "./junit.js";
 
 /**
@@ -45,6 +45,8 @@ interface Page {
   w: Words;
   /** Redacts, then escapes: for every string that came from the lab or the run. */
   show(text: unknown): string;
+  /** A label of the evidence (event, sample, client, answer) in the page's language, escaped. */
+  label(label: unknown): string;
   colour(label: string): string;
 }
 
@@ -56,6 +58,7 @@ export function renderHtml(result: RunResult, { lang, redact = (t) => t }: FileR
     lang,
     w,
     show: (text) => escapeHtml(redact(typeof text === "string" ? text : text === undefined || text === null ? "" : JSON.stringify(text))),
+    label: (label) => page.show(typeof label === "string" ? labelText(label, lang) : label),
     colour: (label) => (label.startsWith("error") ? ERROR_COLOUR : (palette.get(label) ?? UNKNOWN_COLOUR)),
   };
   const who = result.student?.name ?? result.student?.id;
@@ -158,8 +161,12 @@ function evidenceItem(e: Evidence, p: Page): string {
       return sampleView(e, p);
     case "failover":
       return failoverView(e, p);
+    case "vrrp-failover":
+      return vrrpFailoverView(e, p);
     case "ssh-commands":
       return sshView(e, p);
+    case "ssh-command":
+      return sshView({ kind: "ssh-commands", commands: [e] }, p);
     case "http-request":
       return httpView(e, p);
     case "restore":
@@ -187,7 +194,7 @@ function sampleView(e: Evidence, p: Page): string {
     const rowH = 26;
     const labelW = 120;
     const barW = 260;
-    const h = backends.length * rowH + 22;
+    const h = backends.length * rowH + (Object.keys(expected).length ? 22 : 4);
     const rows = backends.map((b, i) => {
       const y = i * rowH + 4;
       const obs = typeof observed[b] === "number" ? (observed[b] as number) : total ? ((counts[b] as number | undefined) ?? 0) / total : 0;
@@ -196,12 +203,15 @@ function sampleView(e: Evidence, p: Page): string {
       const x = (v: number) => (labelW + v * barW).toFixed(1);
       const whisker =
         interval.length === 2
-          ? `<line x1="${x(interval[0] ?? 0)}" x2="${x(interval[1] ?? 0)}" y1="${y + 8}" y2="${y + 8}" stroke="#000" stroke-width="1.5"/><line x1="${x(interval[0] ?? 0)}" x2="${x(interval[0] ?? 0)}" y1="${y + 3}" y2="${y + 13}" stroke="#000"/><line x1="${x(interval[1] ?? 0)}" x2="${x(interval[1] ?? 0)}" y1="${y + 3}" y2="${y + 13}" stroke="#000"/>`
+          ? `<g class="ci"><line x1="${x(interval[0] ?? 0)}" x2="${x(interval[1] ?? 0)}" y1="${y + 8}" y2="${y + 8}" stroke="#000" stroke-width="1.5"/><line x1="${x(interval[0] ?? 0)}" x2="${x(interval[0] ?? 0)}" y1="${y + 3}" y2="${y + 13}" stroke="#000"/><line x1="${x(interval[1] ?? 0)}" x2="${x(interval[1] ?? 0)}" y1="${y + 3}" y2="${y + 13}" stroke="#000"/></g>`
           : "";
-      const expMark = exp !== undefined ? `<rect x="${(labelW + exp * barW - 1.5).toFixed(1)}" y="${y - 2}" width="3" height="20" fill="#000"><title>${p.show(`${w.expected} ${pct(p, exp)}`)}</title></rect>` : "";
-      return `<text x="${labelW - 6}" y="${y + 12}" text-anchor="end">${p.show(b)}</text><rect x="${labelW}" y="${y}" width="${(obs * barW).toFixed(1)}" height="16" fill="${p.colour(b)}"><title>${p.show(`${b}: ${w.observed} ${pct(p, obs)}${exp !== undefined ? `, ${w.expected} ${pct(p, exp)}` : ""}`)}</title></rect>${whisker}${expMark}<text x="${labelW + barW + 6}" y="${y + 12}">${escapeHtml(pct(p, obs))}${exp !== undefined ? ` (${escapeHtml(pct(p, exp))})` : ""}</text>`;
+      const expMark = exp !== undefined ? `<rect class="expected" x="${(labelW + exp * barW - 1.5).toFixed(1)}" y="${y - 2}" width="3" height="20" fill="#000"><title>${p.show(`${w.expected} ${pct(p, exp)}`)}</title></rect>` : "";
+      return `<text x="${labelW - 6}" y="${y + 12}" text-anchor="end">${p.label(b)}</text><rect x="${labelW}" y="${y}" width="${(obs * barW).toFixed(1)}" height="16" fill="${p.colour(b)}"><title>${p.show(`${labelText(b, p.lang)}: ${w.observed} ${pct(p, obs)}${exp !== undefined ? `, ${w.expected} ${pct(p, exp)}` : ""}`)}</title></rect>${whisker}${expMark}<text x="${labelW + barW + 6}" y="${y + 12}">${escapeHtml(pct(p, obs))}${exp !== undefined ? ` (${escapeHtml(pct(p, exp))})` : ""}</text>`;
     });
-    const legend = `<text x="${labelW}" y="${h - 4}" class="legend">▮ ${escapeHtml(w.observed)} · | ${escapeHtml(w.expected)} · ├┤ ${escapeHtml(w.interval)}${level ? ` ${escapeHtml(pct(p, level))}` : ""} (Wilson)</text>`;
+    // The marks' key; with no expected shares the chart has only bars, and needs none.
+    const legend = Object.keys(expected).length
+      ? `<text x="4" y="${h - 4}" class="legend">▮ ${escapeHtml(w.observed)} · | ${escapeHtml(w.expected)} · ├┤ ${escapeHtml(w.interval)}${level ? ` ${escapeHtml(pct(p, level))}` : ""} (Wilson)</text>`
+      : "";
     chart = `<svg class="chart" viewBox="0 0 ${labelW + barW + 110} ${h}" role="img" aria-label="${escapeHtml(w.share)}">${rows.join("")}${legend}</svg>`;
   }
 
@@ -209,19 +219,35 @@ function sampleView(e: Evidence, p: Page): string {
   const cell = 10;
   const seqRows = Math.ceil(sequence.length / perRow);
   const blocks = sequence
-    .map((label, i) => `<rect x="${(i % perRow) * cell}" y="${Math.floor(i / perRow) * cell}" width="${cell - 1}" height="${cell - 1}" fill="${p.colour(label)}"><title>${p.show(`#${i + 1} ${label}`)}</title></rect>`)
+    .map((label, i) => `<rect x="${(i % perRow) * cell}" y="${Math.floor(i / perRow) * cell}" width="${cell - 1}" height="${cell - 1}" fill="${p.colour(label)}"><title>${p.show(`#${i + 1} ${labelText(label, p.lang)}`)}</title></rect>`)
     .join("");
   const seq = sequence.length
     ? `<p class="caption">${escapeHtml(w.sequence)} (${escapeHtml(w.sequenceLegend)})</p><svg class="sequence" viewBox="0 0 ${perRow * cell} ${seqRows * cell}" role="img" aria-label="${escapeHtml(w.sequence)}">${blocks}</svg>`
     : "";
   const legend = `<ul class="legend">${Object.entries(counts)
-    .map(([label, count]) => `<li><span class="swatch" style="background:${p.colour(label)}"></span>${p.show(label)}: ${escapeHtml(String(count))}</li>`)
+    .map(([label, count]) => `<li><span class="swatch" style="background:${p.colour(label)}"></span>${p.label(label)}: ${escapeHtml(String(count))}</li>`)
     .join("")}</ul>`;
   const explanation = record(ratio.explanation);
   const explain = typeof explanation[p.lang] === "string" ? `<p>${p.show(explanation[p.lang])}</p>` : "";
-  const connections = typeof e.connections === "number" ? `, ${escapeHtml(String(e.connections))} ${escapeHtml(w.connections)}` : "";
-  return `<section class="ev ev-sample"><h5>${escapeHtml(w.sample)} ${p.show(e.name)} <small>(${p.show(e.mode)}; ${escapeHtml(String(n))} ${escapeHtml(w.requests)}${connections})</small></h5>
-${chart}${explain}${seq}${legend}</section>`;
+  const connections = typeof e.connections === "number" ? `, ${escapeHtml(String(e.connections))} ${escapeHtml(e.connections === 1 ? w.connection : w.connections)}` : "";
+  return `<section class="ev ev-sample"><h5>${escapeHtml(w.sample)} ${p.label(e.name)} <small>(${p.label(e.mode)}; ${escapeHtml(String(n))} ${escapeHtml(w.requests)}${connections})</small></h5>
+${chart}${explain}${seq}${legend}${traceTable(list(e.trace), p)}</section>`;
+}
+
+/** A sticky client's requests in order: the cookie it sent, who answered, the cookie it was given. */
+function traceTable(trace: unknown[], p: Page): string {
+  if (!trace.length) return "";
+  const { w } = p;
+  const body = trace
+    .map(record)
+    .map((r, i) => {
+      const label = typeof r.label === "string" ? r.label : "";
+      const set = list(r.set).map(String).join("\n");
+      const sent = typeof r.sent === "string" && r.sent ? `<code>${p.show(r.sent)}</code>` : "-";
+      return `<tr><td>${p.show(typeof r.seq === "number" ? r.seq : i + 1)}</td><td>${sent}</td><td><span class="swatch" style="background:${p.colour(label || "?")}"></span>${p.label(label || "-")}</td><td>${set ? `<code>${p.show(set)}</code>` : "-"}</td></tr>`;
+    })
+    .join("");
+  return `<p class="caption">${escapeHtml(w.cookieTrace)}</p><div class="scroll"><table class="trace"><thead><tr><th>${escapeHtml(w.requestNumber)}</th><th>${escapeHtml(w.cookieSent)}</th><th>${escapeHtml(w.backendReached)}</th><th>${escapeHtml(w.setCookieReceived)}</th></tr></thead><tbody>${body}</tbody></table></div>`;
 }
 
 function cookieTable(rows: Evidence[], p: Page): string {
@@ -232,46 +258,42 @@ function cookieTable(rows: Evidence[], p: Page): string {
       const route = typeof cookie.route === "string" ? cookie.route : "";
       if (r.error !== undefined) return `<tr><td>${p.show(r.client)}</td><td colspan="4" class="bad">${escapeHtml(w.error)}: ${p.show(r.error)}</td></tr>`;
       const backend = typeof r.backend === "string" ? r.backend : "";
-      return `<tr><td>${p.show(r.client)}</td><td>${p.show(r.status)}</td><td><span class="swatch" style="background:${p.colour(backend || "?")}"></span>${p.show(backend || r.label || "-")}</td><td><code>${p.show(list(r.setCookie).map(String).join("\n") || "-")}</code></td><td>${p.show(route || "-")}</td></tr>`;
+      return `<tr><td>${p.show(r.client)}</td><td>${p.show(r.status)}</td><td><span class="swatch" style="background:${p.colour(backend || "?")}"></span>${p.label(backend || r.label || "-")}</td><td><code>${p.show(list(r.setCookie).map(String).join("\n") || "-")}</code></td><td>${p.show(route || "-")}</td></tr>`;
     })
     .join("");
   return `<div class="scroll"><table><thead><tr><th>${escapeHtml(w.client)}</th><th>${escapeHtml(w.status)}</th><th>${escapeHtml(w.backend)}</th><th>${escapeHtml(w.setCookie)}</th><th>${escapeHtml(w.route)}</th></tr></thead><tbody>${body}</tbody></table></div>`;
 }
 
-/** The failover's events are keys in the evidence; the page names them in its language. */
-const EVENT_NAMES: Record<string, { es: string; en: string }> = {
-  stop: { es: "parada", en: "stop" },
-  stopped: { es: "parado", en: "stopped" },
-  restoring: { es: "restaurando", en: "restoring" },
-  "started (verified)": { es: "arrancado (verificado)", en: "started (verified)" },
-  "start attempted": { es: "arranque intentado", en: "start attempted" },
-};
+const EVENT_COLOURS: Record<EventKind, string> = { stop: ERROR_COLOUR, start: "#1b7f3b", info: "#455a64" };
 
-function eventName(what: string, lang: "es" | "en"): string {
-  return EVENT_NAMES[what]?.[lang] ?? what;
-}
-
-function failoverView(e: Evidence, p: Page): string {
+/**
+ * Requests during a failover on a time axis: a lane per client, a mark per request coloured by
+ * the server that answered (red squares: errors), a dashed line per event, coloured by what the
+ * event is (the victim going down, coming back, or a moment in between). `outage` shades the time
+ * the VIP did not serve.
+ */
+function timeline(marks: Record<string, unknown>[], events: Record<string, unknown>[], p: Page, title: string, outage?: [number, number]): string {
   const { w, lang } = p;
-  const marks = list(e.timeline).map(record);
-  const events = list(e.events).map(record);
   const clients = [...new Set(marks.map((m) => String(m.client ?? "")))];
-  const maxT = Math.max(1, ...marks.map((m) => num(m.t)), ...events.map((x) => num(x.t)));
+  const maxT = Math.max(1, ...marks.map((m) => num(m.t)), ...events.map((x) => num(x.t)), outage?.[1] ?? 0);
   const left = 90;
   const width = 520;
   const lane = 22;
   // Events close in time (stop, stopped, restoring) get their labels on staggered rows.
   const labelRows = 4;
   const top = 18 + (labelRows - 1) * 11;
-  const h = top + clients.length * lane + 28;
+  const h = top + Math.max(1, clients.length) * lane + 28;
   const x = (t: number) => (left + (t / maxT) * width).toFixed(1);
-  const lanes = clients.map((c, i) => `<text x="${left - 6}" y="${top + i * lane + 14}" text-anchor="end">${p.show(c)}</text><line x1="${left}" x2="${left + width}" y1="${top + i * lane + 10}" y2="${top + i * lane + 10}" stroke="#ddd"/>`).join("");
+  const shade = outage
+    ? `<rect class="outage" x="${x(outage[0])}" y="${top - 2}" width="${(Number(x(outage[1])) - Number(x(outage[0]))).toFixed(1)}" height="${Math.max(1, clients.length) * lane}" fill="${ERROR_COLOUR}" fill-opacity="0.12"/>`
+    : "";
+  const lanes = clients.map((c, i) => `<text x="${left - 6}" y="${top + i * lane + 14}" text-anchor="end">${p.label(c)}</text><line x1="${left}" x2="${left + width}" y1="${top + i * lane + 10}" y2="${top + i * lane + 10}" stroke="#ddd"/>`).join("");
   const dots = marks
     .map((m) => {
       const label = String(m.label ?? "");
       const y = top + clients.indexOf(String(m.client ?? "")) * lane + 10;
       const err = label.startsWith("error");
-      const tip = `${formatNumber(lang, num(m.t) / 1000, 2)} s · ${String(m.client ?? "")} · ${label}${m.status !== undefined ? ` · ${String(m.status)}` : ""}${typeof m.route === "string" ? ` · ${w.route} ${m.route}` : ""}`;
+      const tip = `${formatNumber(lang, num(m.t) / 1000, 2)} s · ${labelText(String(m.client ?? ""), lang)} · ${labelText(label, lang)}${m.status !== undefined ? ` · ${String(m.status)}` : ""}${typeof m.route === "string" ? ` · ${w.route} ${m.route}` : ""}`;
       const shape = err
         ? `<rect x="${(Number(x(num(m.t))) - 4).toFixed(1)}" y="${y - 4}" width="8" height="8" fill="${ERROR_COLOUR}">`
         : `<circle cx="${x(num(m.t))}" cy="${y}" r="4" fill="${p.colour(label)}">`;
@@ -281,23 +303,50 @@ function failoverView(e: Evidence, p: Page): string {
   const lines = events
     .map((ev, i) => {
       const what = String(ev.what ?? "");
-      const colour = what.startsWith("stop") ? ERROR_COLOUR : "#1b7f3b";
+      const kind = eventKind(what);
       const labelY = top - 6 - (i % labelRows) * 11;
-      return `<line x1="${x(num(ev.t))}" x2="${x(num(ev.t))}" y1="${labelY + 2}" y2="${h - 22}" stroke="${colour}" stroke-dasharray="4 3"/><text x="${x(num(ev.t))}" y="${labelY}" text-anchor="start" class="event">${p.show(eventName(what, lang))}</text>`;
+      return `<line class="event-${kind}" x1="${x(num(ev.t))}" x2="${x(num(ev.t))}" y1="${labelY + 2}" y2="${h - 22}" stroke="${EVENT_COLOURS[kind]}" stroke-dasharray="4 3"/><text x="${x(num(ev.t))}" y="${labelY}" text-anchor="${num(ev.t) > maxT * 0.7 ? "end" : "start"}" class="event">${p.label(what)}</text>`;
     })
     .join("");
   const ticks = [0, 0.25, 0.5, 0.75, 1]
     .map((f) => `<text x="${(left + f * width).toFixed(1)}" y="${h - 6}" text-anchor="middle">${escapeHtml(formatNumber(lang, (f * maxT) / 1000, 1))}</text>`)
     .join("");
-  const svg = `<svg class="timeline" viewBox="0 0 ${left + width + 40} ${h}" role="img" aria-label="${escapeHtml(w.timeline)}">${lanes}${lines}${dots}${ticks}<text x="${left + width + 4}" y="${h - 6}">${escapeHtml(w.seconds)}</text></svg>`;
+  const svg = `<svg class="timeline" viewBox="0 0 ${left + width + 40} ${h}" role="img" aria-label="${escapeHtml(title)}">${shade}${lanes}${lines}${dots}${ticks}<text x="${left + width + 36}" y="${h - 6}" text-anchor="end">${escapeHtml(w.seconds)}</text></svg>`;
   const labels = [...new Set(marks.map((m) => String(m.label ?? "")))];
-  const legend = `<ul class="legend">${labels.map((l) => `<li><span class="swatch" style="background:${p.colour(l)}"></span>${p.show(l)}</li>`).join("")}</ul>`;
+  const legend = `<ul class="legend">${labels.map((l) => `<li><span class="swatch" style="background:${p.colour(l)}"></span>${p.label(l)}</li>`).join("")}</ul>`;
+  return `<div class="scroll">${svg}</div>${legend}`;
+}
+
+function failoverView(e: Evidence, p: Page): string {
+  const { w, lang } = p;
   const summary = [
     `${p.show(e.victim)}: ${escapeHtml(String(num(e.failedRequests)))} ${escapeHtml(w.failedRequests)}`,
     typeof e.detectMs === "number" ? `${escapeHtml(w.detectedIn)} ${escapeHtml(formatDuration(lang, e.detectMs))}` : "",
     typeof e.rejoinMs === "number" ? `${escapeHtml(w.rejoinedIn)} ${escapeHtml(formatDuration(lang, e.rejoinMs))}` : escapeHtml(w.notRejoined),
   ].filter(Boolean);
-  return `<section class="ev ev-failover"><h5>${escapeHtml(w.timeline)}</h5><p>${summary.join("; ")}</p><div class="scroll">${svg}</div>${legend}</section>`;
+  return `<section class="ev ev-failover"><h5>${escapeHtml(w.timeline)}</h5><p>${summary.join("; ")}</p>${timeline(list(e.timeline).map(record), list(e.events).map(record), p, w.timeline)}</section>`;
+}
+
+/** keepalived stopped on the MASTER: how long the VIP did not serve until the BACKUP took it. */
+function vrrpFailoverView(e: Evidence, p: Page): string {
+  const { w, lang } = p;
+  const events = list(e.events).map(record);
+  const stoppedAt = events.length ? num(events[0]?.t) : 0;
+  const outageMs = typeof e.outageMs === "number" ? e.outageMs : undefined;
+  const served =
+    e.masterReleased === false
+      ? `<span class="bad">${escapeHtml(w.masterKeptVip)}</span>`
+      : outageMs !== undefined
+        ? `<b class="outage-time">${escapeHtml(w.servedAgainAfter)} ${escapeHtml(formatDuration(lang, outageMs))}</b>`
+        : `<span class="bad">${escapeHtml(w.notServedAgain)}</span>`;
+  const summary = `${p.show(e.master)} → ${p.show(e.backup)} (VIP ${p.show(e.vip)}): ${served}; ${escapeHtml(String(num(e.failedRequests)))} ${escapeHtml(w.failedRequests)}`;
+  return `<section class="ev ev-failover ev-vrrp"><h5>${escapeHtml(w.vrrpTimeline)}</h5><p>${summary}</p>${timeline(
+    list(e.timeline).map(record),
+    events,
+    p,
+    w.vrrpTimeline,
+    outageMs !== undefined ? [stoppedAt, stoppedAt + outageMs] : undefined,
+  )}</section>`;
 }
 
 function sshView(e: Evidence, p: Page): string {
@@ -319,7 +368,7 @@ function httpView(e: Evidence, p: Page): string {
   const headers = Object.entries(record(e.headers))
     .map(([k, v]) => `<tr><th>${p.show(k)}</th><td>${p.show(v)}</td></tr>`)
     .join("");
-  return `<section class="ev"><p><code>${p.show(e.url)}</code> → ${p.show(e.status)} ${p.show(e.label)}</p>${
+  return `<section class="ev"><p><code>${p.show(e.url)}</code> → ${p.show(e.status)} ${p.label(e.label)}</p>${
     headers ? `<details><summary>${escapeHtml(w.headers)}</summary><div class="scroll"><table>${headers}</table></div></details>` : ""
   }${typeof e.bodyExcerpt === "string" ? `<details><summary>${escapeHtml(w.pageExcerpt)}</summary><pre>${p.show(e.bodyExcerpt)}</pre></details>` : ""}</section>`;
 }
@@ -333,13 +382,25 @@ function restoreView(e: Evidence, p: Page): string {
   }</section>`;
 }
 
-/** Kinds this page does not know yet: every field, its value as escaped JSON. */
+/**
+ * Kinds with no drawing of their own: every field, named in the page's language, its value as
+ * escaped JSON (a value given in both languages shows the page's).
+ */
 function genericView(e: Evidence, p: Page): string {
   const rows = Object.entries(e)
     .filter(([k]) => k !== "kind")
-    .map(([k, v]) => `<tr><th>${p.show(k)}</th><td><pre>${p.show(typeof v === "string" ? v : JSON.stringify(v, null, 2))}</pre></td></tr>`)
+    .map(([k, v]) => {
+      const shown = isText(v) ? v[p.lang] : typeof v === "string" ? v : JSON.stringify(v, null, 2);
+      return `<tr><th>${p.show(fieldName(k, p.lang))}</th><td><pre>${p.show(shown)}</pre></td></tr>`;
+    })
     .join("");
-  return `<section class="ev ev-generic"><h5><code>${p.show(e.kind)}</code></h5><div class="scroll"><table>${rows}</table></div></section>`;
+  const title = kindTitle(e.kind, p.lang);
+  return `<section class="ev ev-generic"><h5>${title ? escapeHtml(title) : `<code>${p.show(e.kind)}</code>`}</h5><div class="scroll"><table>${rows}</table></div></section>`;
+}
+
+function isText(v: unknown): v is { es: string; en: string } {
+  const r = record(v);
+  return typeof r.es === "string" && typeof r.en === "string" && Object.keys(r).length === 2;
 }
 
 /** Backend labels in order of first appearance, so a backend keeps its colour on the whole page. */
@@ -355,6 +416,7 @@ function backendLabels(r: RunResult): string[] {
       list(e.sequence).forEach(add);
       list(e.timeline).forEach((m) => add(record(m).label));
       if (e.kind === "cookie-trace") add(e.backend);
+      list(e.trace).forEach((r) => add(record(r).label));
     }
   }
   return [...seen].sort();

@@ -4,7 +4,7 @@ import junitModule from "junit-report-builder";
 import type { Builder, TestCase } from "junit-report-builder";
 import type { CheckResult, Evidence, Lang, RunResult } from "../runner/types.js";
 import type { Reporter } from "./reporter.js";
-import { WORDS, formatDuration } from "./i18n.js";
+import { WORDS, formatDuration, kindTitle, labelText } from "./i18n.js";
 
 export interface FileReporterOptions {
   lang: Lang;
@@ -116,9 +116,9 @@ export function evidenceSummary(e: Evidence, lang: Lang): string[] {
       const counts = record(e.counts);
       const ratio = record(e.ratio);
       const expected = record(ratio.expectedShares);
-      const line = `${w.sample} ${str(e.name)} (${str(e.mode)}): ${num(e.n)} ${w.requests}; ${Object.entries(counts).map(([k, v]) => `${k}=${String(v)}`).join(", ")}`;
+      const line = `${w.sample} ${label(e.name, lang)} (${label(e.mode, lang)}): ${num(e.n)} ${w.requests}; ${Object.entries(counts).map(([k, v]) => `${labelText(k, lang)}=${String(v)}`).join(", ")}`;
       const shares = Object.keys(expected).length
-        ? [`${w.observed} ${shareList(record(ratio.observedShares))}; ${w.expected} ${shareList(expected)}`]
+        ? [`${w.observed} ${shareList(record(ratio.observedShares), lang)}; ${w.expected} ${shareList(expected, lang)}`]
         : [];
       return [line, ...shares];
     }
@@ -127,21 +127,26 @@ export function evidenceSummary(e: Evidence, lang: Lang): string[] {
       const detect = typeof e.detectMs === "number" ? `; ${w.detectedIn} ${formatDuration(lang, e.detectMs)}` : "";
       return [`${str(e.victim)}: ${num(e.failedRequests)} ${w.failedRequests}${detect}; ${rejoin}`];
     }
+    case "vrrp-failover": {
+      const served =
+        e.masterReleased === false ? w.masterKeptVip : typeof e.outageMs === "number" ? `${w.servedAgainAfter} ${formatDuration(lang, e.outageMs)}` : w.notServedAgain;
+      return [`${str(e.master)} → ${str(e.backup)} (VIP ${str(e.vip)}): ${served}; ${num(e.failedRequests)} ${w.failedRequests}`];
+    }
     case "ssh-commands":
       return list(e.commands).map((x) => {
         const c = record(x);
         return `${str(c.host)}$ ${str(c.command)} → ${w.exitCode} ${c.code === null ? "-" : String(c.code)}`;
       });
     case "cookie-trace":
-      return [`${w.client} ${String(e.client)}: ${e.error ? `${w.error} ${JSON.stringify(e.error)}` : `${String(e.status)} ${str(e.backend)} ${w.setCookie}: ${list(e.setCookie).map(String).join(" | ") || w.none}`}`];
+      return [`${w.client} ${String(e.client)}: ${e.error ? `${w.error} ${JSON.stringify(e.error)}` : `${String(e.status)} ${label(e.backend, lang)} ${w.setCookie}: ${list(e.setCookie).map(String).join(" | ") || w.none}`}`];
     case "http-request":
-      return [`${str(e.url)}: ${e.ok === false ? `${w.error} ${JSON.stringify(e.error)}` : `${String(e.status)} ${str(e.label)}`}`];
+      return [`${str(e.url)}: ${e.ok === false ? `${w.error} ${JSON.stringify(e.error)}` : `${String(e.status)} ${label(e.label, lang)}`}`];
     case "restore":
       return [`${w.restore} ${str(e.host)}: ${e.restored === true ? w.restored : w.notRestored}`];
     case "dependency":
       return [`${w.dependsOn} ${str(e.dependsOn)} (${str(e.outcome)})`];
     default:
-      return [`${e.kind}: ${JSON.stringify(e)}`];
+      return [`${kindTitle(e.kind, lang) ?? e.kind}: ${JSON.stringify(e)}`];
   }
 }
 
@@ -154,9 +159,9 @@ function clip(s: string): string {
   return oneLine.length > MAX_LINE_CHARS ? `${oneLine.slice(0, MAX_LINE_CHARS)}…` : oneLine;
 }
 
-function shareList(shares: Record<string, unknown>): string {
+function shareList(shares: Record<string, unknown>, lang: Lang): string {
   return Object.entries(shares)
-    .map(([k, v]) => `${k} ${typeof v === "number" ? `${(v * 100).toFixed(1)}%` : String(v)}`)
+    .map(([k, v]) => `${labelText(k, lang)} ${typeof v === "number" ? `${(v * 100).toFixed(1)}%` : String(v)}`)
     .join(", ");
 }
 
@@ -166,6 +171,11 @@ function record(v: unknown): Record<string, unknown> {
 
 function list(v: unknown): unknown[] {
   return Array.isArray(v) ? v : [];
+}
+
+/** An evidence label (sample, mode, answer) in the report's language. */
+function label(v: unknown, lang: Lang): string {
+  return typeof v === "string" ? labelText(v, lang) : str(v);
 }
 
 function str(v: unknown): string {

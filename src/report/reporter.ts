@@ -1,4 +1,4 @@
-import type { CheckDefinition, CheckResult, Lang, Part, RunResult } from "../runner/types.js";
+import type { CheckDefinition, CheckResult, Lang, Part, RunResult, Text } from "../runner/types.js";
 
 export interface RunInfo {
   lab: string;
@@ -15,14 +15,15 @@ export interface RunInfo {
 export interface Reporter {
   onBegin?(info: RunInfo): void;
   onCheckBegin?(check: CheckDefinition<never>): void;
-  onCheckProgress?(checkId: string, text: string): void;
+  /** What a long check is doing now (sampling n of N, waiting for the failover), in both languages. */
+  onCheckProgress?(checkId: string, progress: Text): void;
   onCheckEnd?(result: CheckResult): void;
-  /** Final result; file reporters write here and return the paths they wrote. */
+  /** Final result (fired by the engine, or by whoever re-renders a saved one); file reporters write here and return the paths they wrote. */
   onEnd?(result: RunResult): Promise<string[] | void> | string[] | void;
 }
 
-/** Fans events out to several reporters. */
-export function multiplex(reporters: Reporter[]): Required<Reporter> {
+/** Fans events out to several reporters; at the end, the paths they all wrote. */
+export function multiplex(reporters: Reporter[]): Required<Omit<Reporter, "onEnd">> & { onEnd(result: RunResult): Promise<string[]> } {
   return {
     onBegin: (info) => reporters.forEach((r) => r.onBegin?.(info)),
     onCheckBegin: (c) => reporters.forEach((r) => r.onCheckBegin?.(c)),

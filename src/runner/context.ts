@@ -16,7 +16,8 @@ import {
 import type { RestoreJournal } from "../ssh/index.js";
 import type { Prompter } from "./prompter.js";
 import type { CheckRemote } from "./remote.js";
-import type { Lang, Part } from "./types.js";
+import { labelText } from "../report/i18n.js";
+import type { Lang, Part, Text } from "./types.js";
 
 export interface RunOptions {
   lang: Lang;
@@ -50,7 +51,7 @@ export class VipHttp {
     private readonly spec: LabSpec,
     private readonly traffic: Traffic,
     private readonly signal: AbortSignal,
-    private readonly onProgress: (text: string) => void,
+    private readonly onProgress: (progress: Text) => void,
   ) {
     this.target = {
       address: spec.vip.address,
@@ -87,7 +88,7 @@ export class VipHttp {
       ...rest,
       onRecord: (record: RequestRecord) => {
         this.traffic.httpRequests++;
-        if (record.seq === 1 || record.seq % 10 === 0) this.onProgress(`${label ?? rest.mode} ${record.seq}/${max}`);
+        if (record.seq === 1 || record.seq % 10 === 0) this.onProgress(progressText.sampling(label ?? rest.mode, record.seq, max));
         onRecord?.(record);
       },
     });
@@ -121,7 +122,8 @@ export interface CheckContext {
   /** The restore journal disruptive checks write before they change anything. */
   journal(): RestoreJournal;
   signal: AbortSignal;
-  progress(text: string): void;
+  /** What the check is doing now, for the console's live line (see `progressText`). */
+  progress(progress: Text): void;
   /** Shares one expensive measurement between checks that read it (e.g. one sample, two verdicts). */
   memo<T>(key: string, compute: () => Promise<T>): Promise<T>;
 }
@@ -129,3 +131,33 @@ export interface CheckContext {
 export function backendNames(spec: LabSpec): string[] {
   return spec.backends.map((b) => b.name);
 }
+
+const seconds = (ms: number) => Math.max(0, Math.round(ms / 1000));
+
+/**
+ * The progress lines of long checks, in both languages. Sample labels are the stable English
+ * keys the evidence keeps ("cookieless", "from 10.0.0.3"); they are named through the reports'
+ * label table.
+ */
+export const progressText = {
+  sampling: (label: string, n: number, max: number): Text => ({
+    es: `muestra «${labelText(label, "es")}» ${n}/${max}`,
+    en: `sampling "${labelText(label, "en")}" ${n}/${max}`,
+  }),
+  waitingForService: (victim: string): Text => ({
+    es: `esperando que ${victim} sirva por la VIP antes de pararlo`,
+    en: `waiting for ${victim} to serve through the VIP before stopping it`,
+  }),
+  waitingForFailover: (elapsedMs: number, maxMs: number): Text => ({
+    es: `esperando la conmutación (${seconds(elapsedMs)} s de ${seconds(maxMs)} s como máximo)`,
+    en: `waiting for the failover (${seconds(elapsedMs)} s of ${seconds(maxMs)} s at most)`,
+  }),
+  waitingForRejoin: (victim: string, elapsedMs: number, maxMs: number): Text => ({
+    es: `esperando que ${victim} vuelva al servicio (${seconds(elapsedMs)} s de ${seconds(maxMs)} s como máximo)`,
+    en: `waiting for ${victim} to rejoin (${seconds(elapsedMs)} s of ${seconds(maxMs)} s at most)`,
+  }),
+  waitingForVipBack: (master: string): Text => ({
+    es: `arrancando keepalived en ${master} y esperando que recupere la VIP`,
+    en: `starting keepalived on ${master} and waiting for it to take the VIP back`,
+  }),
+};

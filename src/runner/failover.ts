@@ -1,7 +1,7 @@
 import type { Backend } from "../config/schema.js";
 import type { ProbeClient } from "../probe/index.js";
 import { RestoreStepError, SshError, withRestore, type RestoreReport } from "../ssh/index.js";
-import type { CheckContext } from "./context.js";
+import { progressText, type CheckContext } from "./context.js";
 import { findRouteCookie } from "./cookies.js";
 import { fetchPageCommand } from "./pages.js";
 import { fail, graderError, inconclusive, remote, skipped, text } from "./check.js";
@@ -81,11 +81,16 @@ export class TrafficWatch {
     await this.loop;
   }
 
-  /** Resolves when `predicate` holds for the marks, polling as marks arrive; false on timeout. */
-  async until(predicate: (marks: Mark[]) => boolean, timeoutMs: number): Promise<boolean> {
-    const deadline = performance.now() + timeoutMs;
+  /**
+   * Resolves when `predicate` holds for the marks, polling as marks arrive; false on timeout.
+   * `onWait` hears the time waited so far at each poll (the console's progress line).
+   */
+  async until(predicate: (marks: Mark[]) => boolean, timeoutMs: number, onWait?: (elapsedMs: number) => void): Promise<boolean> {
+    const begin = performance.now();
+    const deadline = begin + timeoutMs;
     while (performance.now() < deadline && !this.ctx.signal.aborted) {
       if (predicate(this.marks)) return true;
+      onWait?.(performance.now() - begin);
       await new Promise((resolve) => setTimeout(resolve, Math.max(20, this.intervalMs / 2)));
     }
     return predicate(this.marks);
@@ -238,9 +243,12 @@ export async function measureFailover(
   let stoppedAt: number | undefined;
   let victimStillAnswering = false;
   let restoringAt: number | undefined;
+  const rejoinMs = ctx.spec.timeouts.rejoin;
+  const waitingForRejoin = (elapsed: number) => ctx.progress(progressText.waitingForRejoin(victim.name, elapsed, rejoinMs));
   try {
     // A baseline: the victim must be serving through the VIP before it is stopped (a member
     // that failed recently stays out for Apache's `retry`, 60 s by default).
+    ctx.progress(progressText.waitingForService(victim.name));
     const inService = await watch.until(
       (m) => m.some((x) => x.label === victim.name) && (survivors.every((n) => m.some((x) => x.label === n)) || m.length >= 20),
       ctx.spec.timeouts.rejoin,
@@ -288,7 +296,9 @@ export async function measureFailover(
           // Settled: every recent request answered, and none by the victim (errors mean the balancer has not noticed yet).
           return tail.length >= SETTLED_ANSWERS * options.clients.length && tail.every((x) => x.label !== victim.name && !x.label.startsWith("error:"));
         };
-        await watch.until((m) => settled(m) && (options.waitFor?.(m, stoppedAt!) ?? true), failoverMs);
+        await watch.until((m) => settled(m) && (options.waitFor?.(m, stoppedAt!) ?? true), failoverMs, (elapsed) =>
+          ctx.progress(progressText.waitingForFailover(elapsed, failoverMs)),
+        );
         await options.duringOutage?.();
         const lastVictim = after(watch.marks).filter((x) => x.label === victim.name).pop();
         victimStillAnswering = lastVictim !== undefined && lastVictim.t - stopReturnedAt > CHEAT_WINDOW_MS;
@@ -302,10 +312,10 @@ export async function measureFailover(
     const outage = watch.marks.filter((x) => x.t >= stoppedAt! && x.t <= (restoringAt ?? startedAt));
     if (outcome.restore.restored && !victimStillAnswering && (options.outageOk?.(outage) ?? true)) {
       if (options.rejoined) {
-        rejoined = await pollWithBackoff(options.rejoined, ctx.spec.timeouts.rejoin, ctx.signal);
+        rejoined = await pollWithBackoff(options.rejoined, rejoinMs, ctx.signal, waitingForRejoin);
         if (rejoined) watch.event("rejoined");
       } else {
-        rejoined = await watch.until((m) => m.some((x) => x.t > startedAt && x.label === victim.name), ctx.spec.timeouts.rejoin);
+        rejoined = await watch.until((m) => m.some((x) => x.t > startedAt && x.label === victim.name), rejoinMs, waitingForRejoin);
       }
     }
     await watch.stop();
@@ -349,7 +359,10 @@ async function measureGuidedFailover(ctx: CheckContext, victim: Backend, options
   const watch = new TrafficWatch(ctx, options.clients, tickMs).start();
   const survivors = ctx.spec.backends.filter((b) => b.name !== victim.name).map((b) => b.name);
   const base = { victim: victim.name, survivors, failedRequests: 0, victimStillAnswering: false, rejoined: false } as const;
+  const rejoinMs = ctx.spec.timeouts.rejoin;
+  const waitingForRejoin = (elapsed: number) => ctx.progress(progressText.waitingForRejoin(victim.name, elapsed, rejoinMs));
   try {
+    ctx.progress(progressText.waitingForService(victim.name));
     const inService = await watch.until(
       (m) => m.some((x) => x.label === victim.name) && (survivors.every((n) => m.some((x) => x.label === n)) || m.length >= 20),
       ctx.spec.timeouts.rejoin,
@@ -391,7 +404,9 @@ async function measureGuidedFailover(ctx: CheckContext, victim: Backend, options
       const tail = after(m).slice(-SETTLED_ANSWERS * options.clients.length);
       return tail.length >= SETTLED_ANSWERS * options.clients.length && tail.every((x) => x.label !== victim.name && !x.label.startsWith("error:"));
     };
-    await watch.until((m) => settled(m) && (options.waitFor?.(m, stoppedAt) ?? true), ctx.spec.timeouts.failover);
+    await watch.until((m) => settled(m) && (options.waitFor?.(m, stoppedAt) ?? true), ctx.spec.timeouts.failover, (elapsed) =>
+      ctx.progress(progressText.waitingForFailover(elapsed, ctx.spec.timeouts.failover)),
+    );
     await options.duringOutage?.();
     const lastVictim = after(watch.marks).filter((x) => x.label === victim.name).pop();
     const victimStillAnswering = lastVictim !== undefined && lastVictim.t - confirmedAt > CHEAT_WINDOW_MS;
@@ -410,8 +425,8 @@ async function measureGuidedFailover(ctx: CheckContext, victim: Backend, options
     let rejoined = false;
     // A start nobody confirmed is still looked for: the victim's page back through the VIP says it runs.
     if ((startAnswer !== "confirmed" || (!victimStillAnswering && (options.outageOk?.(outage) ?? true)))) {
-      if (options.rejoined) rejoined = await pollWithBackoff(options.rejoined, ctx.spec.timeouts.rejoin, ctx.signal);
-      else rejoined = await watch.until((m) => m.some((x) => x.t > startedAt && x.label === victim.name), ctx.spec.timeouts.rejoin);
+      if (options.rejoined) rejoined = await pollWithBackoff(options.rejoined, rejoinMs, ctx.signal, waitingForRejoin);
+      else rejoined = await watch.until((m) => m.some((x) => x.t > startedAt && x.label === victim.name), rejoinMs, waitingForRejoin);
       if (rejoined) watch.event("rejoined");
     }
     await watch.stop();
@@ -446,11 +461,13 @@ function describeFailure(error: unknown): { kind: string; text: Text } {
 }
 
 /** Polls `probe` with growing pauses (0.2 s doubling to 2 s) until it says yes or the bound passes. */
-async function pollWithBackoff(probe: () => Promise<boolean>, boundMs: number, signal: AbortSignal): Promise<boolean> {
-  const deadline = performance.now() + boundMs;
+async function pollWithBackoff(probe: () => Promise<boolean>, boundMs: number, signal: AbortSignal, onWait?: (elapsedMs: number) => void): Promise<boolean> {
+  const begin = performance.now();
+  const deadline = begin + boundMs;
   let pause = 200;
   while (performance.now() < deadline && !signal.aborted) {
     if (await probe()) return true;
+    onWait?.(performance.now() - begin);
     await new Promise((resolve) => setTimeout(resolve, pause));
     pause = Math.min(2000, pause * 2);
   }

@@ -30,8 +30,17 @@ const LINGER_GRACE_MS = 60_000;
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
-/** Grades one lab: decides the part, runs its checks, and hands the result to the reporters. */
-export async function gradeLab(spec: LabSpec, options: GradeOptions): Promise<RunResult> {
+/**
+ * A graded run: the result, and the files its reporters wrote. `reportsWritten` is not enumerable,
+ * so the result saved as JSON (or spread into a new one) stays the versioned result schema.
+ */
+export type GradedRun = RunResult & { readonly reportsWritten: readonly string[] };
+
+/**
+ * Grades one lab: decides the part, runs its checks, and hands every event to the reporters,
+ * the run's end included (file reporters write then); returns the result with what they wrote.
+ */
+export async function gradeLab(spec: LabSpec, options: GradeOptions): Promise<GradedRun> {
   const started = new Date();
   const events = multiplex(options.reporters ?? []);
   const traffic = new Traffic();
@@ -87,7 +96,13 @@ export async function gradeLab(spec: LabSpec, options: GradeOptions): Promise<Ru
   const checkTraffic = new Map<string, Traffic>();
 
   const makeCtx = (check: CheckDefinition<CheckContext>, signal: AbortSignal): CheckContext => {
-    const progress = (t: string) => events.onCheckProgress(check.id, t);
+    // A wait reports its elapsed seconds on every poll: only a changed line reaches the reporters.
+    let shown: Text | undefined;
+    const progress = (t: Text) => {
+      if (shown && shown.es === t.es && shown.en === t.en) return;
+      shown = t;
+      events.onCheckProgress(check.id, t);
+    };
     const own = new Traffic();
     checkTraffic.set(check.id, own);
     return {
@@ -159,7 +174,8 @@ export async function gradeLab(spec: LabSpec, options: GradeOptions): Promise<Ru
         return own ? { httpRequests: own.httpRequests, sshCommands: own.sshCommands } : undefined;
       },
       ...(options.sequential ? { sequential: true } : {}),
-      events: { onCheckBegin: events.onCheckBegin, onCheckProgress: events.onCheckProgress, onCheckEnd: events.onCheckEnd },
+      // Progress reaches the reporters through each check's context (its language-neutral Text).
+      events: { onCheckBegin: events.onCheckBegin, onCheckEnd: events.onCheckEnd },
     });
   } finally {
     // A check cut short may still be restoring what it changed: its SSH must stay open until it
@@ -192,7 +208,8 @@ export async function gradeLab(spec: LabSpec, options: GradeOptions): Promise<Ru
     notes,
     checks: results,
   };
-  return result;
+  const written = await events.onEnd(result);
+  return Object.defineProperty(result, "reportsWritten", { value: Object.freeze([...written]), enumerable: false }) as GradedRun;
 }
 
 function skippedVerdict(message: Text, evidence: Verdict["evidence"] = []): Verdict {

@@ -53,6 +53,19 @@ function describe(kind: SshErrorKind, host: SshHostRef, d: SshErrorDetails): { t
   const seconds = d.timeoutMs !== undefined ? `${Math.round(d.timeoutMs / 100) / 10} s` : "";
   switch (kind) {
     case "auth":
+      // ssh2 reports an agent it cannot reach as an authentication failure; the server never saw a key.
+      if (d.reason && /agent/i.test(d.reason)) {
+        return {
+          text: {
+            es: `No se pudo usar el agente SSH para entrar en ${who}${reason}.`,
+            en: `Could not use the SSH agent to log in to ${who}${reason}.`,
+          },
+          fix: {
+            es: "Arranca ssh-agent y añade la clave (ssh-add), y haz que ssh.agent (o SSH_AUTH_SOCK con agent: true) apunte a su socket; o usa ssh.privateKey.",
+            en: "Start ssh-agent and add the key (ssh-add), and point ssh.agent (or SSH_AUTH_SOCK with agent: true) at its socket; or use ssh.privateKey.",
+          },
+        };
+      }
       return {
         text: {
           es: `El servidor SSH de ${who} rechazó la autenticación${reason}.`,

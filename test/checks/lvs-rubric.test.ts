@@ -1,19 +1,29 @@
 /**
  * The Part 1 rubric checks on the real LVS lab (keepalived + IPVS in the qemu VM): one boot,
- * then each variant in turn, graded as a student's lab would be; every check must reach the
- * verdict variants.json states for that variant, with messages in both languages and a fix
- * on every fail. Disruptive and long checks are not part of this file.
+ * then each variant in turn, graded as a student's lab would be; every network and LVS check
+ * must reach the verdict variants.json states for that variant, with messages in both
+ * languages and a fix on every fail. The correct lab's result is then written in every report
+ * format. Disruptive checks are not part of this file, nor long ones that really wait: only
+ * persistence-0's lvs.persistence-long, which fails without waiting, is graded with --long.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadVariants, startVmLab, type VariantName, type VmLab } from "../../fixtures/vm/index.js";
 import { loadSpec } from "../../src/config/index.js";
+import { renderHtml } from "../../src/report/html.js";
+import { jsonReporter } from "../../src/report/json.js";
+import { renderJunit } from "../../src/report/junit.js";
 import { gradeLab } from "../../src/runner/grade.js";
 import type { CheckResult, RunResult } from "../../src/runner/types.js";
 
+const NET_IDS = ["net.vip-http", "net.two-backends", "net.ip-forward", "net.nat", "net.gateway"];
 const LVS_IDS = ["lvs.modules", "lvs.virtual-server", "lvs.round-robin", "lvs.weights", "lvs.persistence", "lvs.http-get"];
+const RUBRIC_IDS = [...NET_IDS, ...LVS_IDS];
+const JUNIT_XSD = fileURLToPath(new URL("../report/fixtures/jenkins-junit.xsd", import.meta.url));
 /**
  * Order matters on one VM: persistence templates outlive a variant switch (a reload keeps
  * them), so the persistent variants come late, and keepalived-stopped, which unloads the
@@ -37,24 +47,28 @@ const ORDER: VariantName[] = [
 const variants = loadVariants();
 const results = new Map<VariantName, RunResult>();
 let persistentOneClient: RunResult | undefined;
+/** persistence-0 graded with --long: lvs.persistence-long has no template to wait for. */
+let noPersistenceLong: RunResult | undefined;
 let lab: VmLab | undefined;
 let journalDir: string;
 
-async function grade(current: VmLab, oneClient = false): Promise<RunResult> {
+/** The rr lab graded as if it were Part 2: IPVS balances connections, not requests. */
+let lvsAsProxy: RunResult | undefined;
+
+async function grade(current: VmLab, { oneClient = false, long = false, only = RUBRIC_IDS, part = "lvs" as "lvs" | "proxy" } = {}): Promise<RunResult> {
   const loaded = await loadSpec(current.specPath);
   if (!loaded.ok) throw new Error(`spec of ${current.variant} does not load: ${JSON.stringify(loaded.problems)}`);
   // oneClient: a grader with a single address, as most students' machines are.
   const spec = oneClient ? { ...loaded.spec, grader: { ...loaded.spec.grader, sourceAddresses: [] } } : loaded.spec;
   return gradeLab(spec, {
     lang: "en",
-    part: "lvs",
+    part,
     disruptive: false,
-    long: false,
+    long,
     interactive: false,
     acceptNewHostKeys: false,
     journalDir,
-    // net.vip-http is what the sampling checks depend on: a dead VIP skips them.
-    only: ["net.vip-http", ...LVS_IDS],
+    only,
   });
 }
 
@@ -64,9 +78,12 @@ beforeAll(async () => {
   for (const name of ORDER) {
     if (lab.variant !== name) await lab.setVariant(name);
     results.set(name, await grade(lab));
-    if (name === "persistence-1200") persistentOneClient = await grade(lab, true);
+    if (name === "rr") lvsAsProxy = await grade(lab, { part: "proxy", only: ["net.vip-http", "proxy.round-robin"] });
+    // net.vip-http is what the sampling checks depend on: a dead VIP skips them.
+    if (name === "persistence-1200") persistentOneClient = await grade(lab, { oneClient: true, only: ["net.vip-http", ...LVS_IDS] });
+    if (name === "persistence-0") noPersistenceLong = await grade(lab, { long: true, only: ["net.vip-http", "lvs.persistence-long"] });
   }
-}, 420_000);
+}, 600_000);
 
 afterAll(async () => {
   await lab?.stop();
@@ -85,21 +102,34 @@ describe.each(ORDER)("variant %s", (name) => {
     const result = results.get(name)!;
     const byId = new Map(result.checks.map((c) => [c.id, c]));
     const summary = result.checks.map((c) => `${c.id}: ${c.outcome} — ${c.message.en}`).join("\n");
-    for (const id of LVS_IDS) {
-      const expected = variants[name].verdicts[id] ?? "any";
-      expect(matches(expected, byId.get(id)), `${id} should be ${expected}\n${summary}`).toBe(true);
+    for (const id of RUBRIC_IDS) {
+      const expected = variants[name].verdicts[id];
+      expect(expected, `variants.json lists ${id} for ${name}`).toBeDefined();
+      expect(matches(expected ?? "any", byId.get(id)), `${id} should be ${expected}\n${summary}`).toBe(true);
     }
   });
 
   it("says what was seen and what to change, in Spanish and English", () => {
     const result = results.get(name)!;
-    for (const c of result.checks.filter((c) => LVS_IDS.includes(c.id) && c.outcome === "fail")) {
+    for (const c of result.checks.filter((c) => RUBRIC_IDS.includes(c.id) && c.outcome === "fail")) {
       expect(c.message.es.length, c.id).toBeGreaterThan(10);
       expect(c.message.en.length, c.id).toBeGreaterThan(10);
       expect(c.message.es, c.id).not.toEqual(c.message.en);
       expect(c.fix?.es.length ?? 0, `${c.id} has a fix`).toBeGreaterThan(10);
       expect(c.fix?.en.length ?? 0, `${c.id} has a fix`).toBeGreaterThan(10);
     }
+  });
+});
+
+describe("a per-connection balancer is not Apache's byrequests", () => {
+  it("proxy.round-robin fails on real IPVS rr: one keep-alive connection stays on one server", () => {
+    const check = lvsAsProxy!.checks.find((c) => c.id === "proxy.round-robin")!;
+    expect(check.outcome, check.message.en).toBe("fail");
+    expect(check.message.en).toMatch(/requests are not balanced one by one/);
+    expect(check.fix?.en).toContain("lbmethod=byrequests");
+    const behaviour = check.evidence.find((e) => e.kind === "keep-alive-behaviour") as unknown as { behaviour: string; backendsSeen: string[] };
+    expect(behaviour.behaviour).toBe("pinned");
+    expect(behaviour.backendsSeen).toHaveLength(1);
   });
 });
 
@@ -161,5 +191,77 @@ describe("what the messages name", () => {
 
   it("finds the modules missing when keepalived is stopped, not loaded by its own probe", () => {
     expect(find("keepalived-stopped", "lvs.modules").message.en).toContain("ip_vs_rr");
+  });
+});
+
+describe("lvs.persistence-long with --long", () => {
+  it("fails persistence-0 at once: there is no persistent template to wait out", () => {
+    const long = noPersistenceLong!.checks.find((c) => c.id === "lvs.persistence-long")!;
+    const expected = variants["persistence-0"].verdicts["lvs.persistence-long"];
+    expect(expected).toBe("fail");
+    expect(matches(expected!, long), `${long.outcome}: ${long.message.en}`).toBe(true);
+    expect(long.message.en).toContain("persistent");
+    expect(long.fix?.en).toContain("persistence_timeout 1200");
+  });
+});
+
+/**
+ * The correct lab's real result (variant rr), written by the report modules as hagrade run does:
+ * what a teacher opens must hold a Part 1 result as it holds the synthetic ones of test/report.
+ */
+describe("the correct Part 1 result in every report format", () => {
+  let dir: string;
+  const correct = () => results.get("rr")!;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "hagrade-lvs-reports-"));
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("is a full Part 1 result: every check variants.json expects to pass did", () => {
+    const result = correct();
+    expect(result.part).toBe("lvs");
+    expect(result.checks.map((c) => c.id).sort()).toEqual([...RUBRIC_IDS].sort());
+    const expectedPass = RUBRIC_IDS.filter((id) => variants.rr.verdicts[id] === "pass");
+    for (const id of expectedPass) expect(result.checks.find((c) => c.id === id)?.outcome, id).toBe("pass");
+  });
+
+  it.each(["es", "en"] as const)("JUnit (%s) validates against the Jenkins schema, one testcase per check", (lang) => {
+    const result = correct();
+    const file = join(dir, `lvs-${lang}.xml`);
+    writeFileSync(file, renderJunit(result, { lang }));
+    const valid = spawnSync("xmllint", ["--noout", "--schema", JUNIT_XSD, file], { encoding: "utf8" });
+    expect(valid.stderr).toContain("validates");
+    expect(valid.status).toBe(0);
+    const count = spawnSync("xmllint", ["--xpath", "count(/testsuite/testcase)", file], { encoding: "utf8" });
+    expect(count.stdout.trim()).toBe(String(result.checks.length));
+    const part = spawnSync("xmllint", ["--xpath", "string(/testsuite/properties/property[@name='part']/@value)", file], { encoding: "utf8" });
+    expect(part.stdout.trim()).toBe("lvs");
+  });
+
+  it("HTML is self-contained and has one card per check", () => {
+    const result = correct();
+    const html = renderHtml(result, { lang: "en" });
+    // Nothing is fetched when the page opens: no remote src/href, no script, no stylesheet link.
+    expect(html).not.toMatch(/\b(?:src|href)\s*=\s*["']?\s*(?:https?:)?\/\//i);
+    expect(html).not.toMatch(/<script\b|<link\b/i);
+    const file = join(dir, "lvs.html");
+    writeFileSync(file, html);
+    const xpath = (expr: string) => spawnSync("xmllint", ["--html", "--xpath", expr, file], { encoding: "utf8" }).stdout.trim();
+    expect(xpath("count(//article[contains(@class,'card')])")).toBe(String(result.checks.length));
+    for (const c of result.checks) expect(xpath(`count(//article[@id='check-${c.id}'])`), c.id).toBe("1");
+  });
+
+  it("JSON round-trips: the same checks with the same outcomes and points", async () => {
+    const result = correct();
+    const file = join(dir, "lvs.json");
+    expect(await jsonReporter(file).onEnd?.(result)).toEqual([file]);
+    const parsed = JSON.parse(readFileSync(file, "utf8")) as RunResult;
+    const summary = (r: RunResult) => r.checks.map((c) => [c.id, c.outcome, c.points, c.maxPoints]);
+    expect(summary(parsed)).toEqual(summary(result));
+    expect(parsed.part).toBe("lvs");
+    expect(parsed.score).toBe(result.score);
   });
 });

@@ -1,11 +1,11 @@
 /**
- * proxy.failover on real labs: it passes on the correct lab and puts the server back; it
- * catches one machine serving both pages; and a grader killed with SIGKILL in the middle of
- * the failover leaves a journal that `hagrade restore` completes.
+ * proxy.failover on a real lab, where the restore itself is at stake: a stop command that fails
+ * changes nothing and is inconclusive, and a grader killed with SIGKILL in the middle of the
+ * failover leaves a journal that `hagrade restore --journal FILE` completes. Its verdict on
+ * every variant (and the --disruptive gate) is in proxy-failover-variants.test.ts.
  */
-import { spawn } from "node:child_process";
-import { execFile } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
+import { execFile, spawn } from "node:child_process";
+import { readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -16,6 +16,18 @@ import type { RunResult } from "../../src/runner/types.js";
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, "../..");
+const BIN = join(ROOT, "src/bin.ts");
+
+/** Runs the hagrade CLI to its end; a non-zero exit is a result, not an exception. */
+async function hagrade(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await run(process.execPath, ["--import", "tsx", BIN, ...args], { cwd: ROOT, timeout: 120_000 });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (error) {
+    const e = error as { code?: unknown; stdout?: string; stderr?: string };
+    return { code: typeof e.code === "number" ? e.code : -1, stdout: e.stdout ?? "", stderr: e.stderr ?? String(error) };
+  }
+}
 
 async function failover(lab: Lab, edit?: (spec: LabSpec) => void): Promise<RunResult> {
   const loaded = await loadSpec(lab.specPath);
@@ -38,25 +50,16 @@ async function localPage(lab: Lab, host: "ws1" | "ws2"): Promise<string> {
   return (await lab.hostExec(host, "curl -s -m 3 http://127.0.0.1/ || true")).stdout;
 }
 
-const labs: Lab[] = [];
+let lab: Lab | undefined;
 afterAll(async () => {
-  await Promise.all(labs.map((l) => l.stop()));
+  await lab?.stop();
 });
 
 describe("proxy.failover", () => {
   let correct: Lab;
-  let cheat: Lab;
-  let killed: Lab;
   beforeAll(async () => {
-    const started = await Promise.allSettled([
-      startLab({ variant: "correct" }),
-      startLab({ variant: "single-server-cheat" }),
-      startLab({ variant: "correct" }),
-    ]);
-    for (const s of started) if (s.status === "fulfilled") labs.push(s.value);
-    const failed = started.find((s): s is PromiseRejectedResult => s.status === "rejected");
-    if (failed) throw failed.reason;
-    [correct, cheat, killed] = labs as [Lab, Lab, Lab];
+    lab = await startLab({ variant: "correct" });
+    correct = lab;
   }, 180_000);
 
   it("is inconclusive, not passed, when the web server cannot be stopped, and changes nothing", async () => {
@@ -71,56 +74,38 @@ describe("proxy.failover", () => {
     expect(await localPage(correct, "ws1")).toContain("Bienvenido a webserver1");
   }, 240_000);
 
-  it("passes on the correct lab, measures the outage and the rejoin, and leaves the lab as it was", async () => {
-    const result = await failover(correct);
-    const check = result.checks.find((c) => c.id === "proxy.failover")!;
-    expect(check.outcome, check.message.en).toBe("pass");
-    const f = check.evidence.find((e) => e.kind === "failover") as unknown as Record<string, unknown> & { timeline: { label: string }[] };
-    expect(f.failedRequests as number).toBeLessThanOrEqual(1);
-    expect(f.rejoined).toBe(true);
-    expect(f.timeline.some((m) => m.label === "webserver2")).toBe(true);
-    const restore = check.evidence.find((e) => e.kind === "restore") as unknown as { restored: boolean; status: string };
-    expect(restore).toMatchObject({ restored: true, status: "verified" });
-    expect(await localPage(correct, "ws1")).toContain("Bienvenido a webserver1");
-    // Nothing is left pending once the restore is verified.
-    const dir = join(correct.stateDir, "journal");
-    expect(existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".json")) : []).toEqual([]);
-  }, 240_000);
-
-  it("fails when one server serves both pages, and restores it", async () => {
-    const result = await failover(cheat);
-    const check = result.checks.find((c) => c.id === "proxy.failover")!;
-    expect(check.outcome).toBe("fail");
-    expect(check.message.en).toMatch(/both pages come from one server/);
-    expect(await localPage(cheat, "ws1")).toContain("Bienvenido a webserver1");
-  }, 240_000);
-
-  it("after SIGKILL in the middle of the failover, `hagrade restore` brings the web server back", async () => {
-    const journalDir = join(killed.stateDir, "journal");
+  it("after SIGKILL in the middle of the failover, `hagrade restore --journal FILE` brings the web server back", async () => {
+    const journalDir = join(correct.stateDir, "journal-killed");
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", join(ROOT, "src/bin.ts"), "run", "--spec", killed.specPath, "--disruptive", "--only", "proxy.failover", "--journal-dir", journalDir, "--reporter", "console"],
+      ["--import", "tsx", BIN, "run", "--spec", correct.specPath, "--disruptive", "--only", "proxy.failover", "--journal-dir", journalDir, "--reporter", "console"],
       { cwd: ROOT, stdio: "ignore" },
     );
     const exited = new Promise((r) => child.once("exit", r));
-    // Kill it once the web server is really down (the journal was written before that).
-    const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline) {
-      const page = await localPage(killed, "ws1");
-      if (!page.includes("Bienvenido")) break;
-      await new Promise((r) => setTimeout(r, 200));
+    try {
+      // Kill it once the web server is really down (the journal was written before that).
+      const deadline = Date.now() + 60_000;
+      while (Date.now() < deadline) {
+        const page = await localPage(correct, "ws1");
+        if (!page.includes("Bienvenido")) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(await localPage(correct, "ws1")).not.toContain("Bienvenido");
+    } finally {
+      child.kill("SIGKILL");
+      await exited;
     }
-    expect(await localPage(killed, "ws1")).not.toContain("Bienvenido");
-    child.kill("SIGKILL");
-    await exited;
-    expect(readdirSync(journalDir).some((f) => f.endsWith(".json"))).toBe(true);
+    const pending = readdirSync(journalDir).filter((f) => f.endsWith(".json"));
+    expect(pending).toHaveLength(1);
 
-    const restore = await run(process.execPath, ["--import", "tsx", join(ROOT, "src/bin.ts"), "restore", "--dir", journalDir, "--lang", "en"], {
-      cwd: ROOT,
-      timeout: 120_000,
-    });
-    expect(restore.stdout).toMatch(/webserver1/);
-    expect(await localPage(killed, "ws1")).toContain("Bienvenido a webserver1");
+    const restore = await hagrade(["restore", "--journal", join(journalDir, pending[0]!), "--lang", "en"]);
+    expect(restore.code, restore.stdout + restore.stderr).toBe(0);
+    expect(restore.stdout).toMatch(/✔ webserver1: .* — verified/);
+    expect(await localPage(correct, "ws1")).toContain("Bienvenido a webserver1");
     expect(readdirSync(journalDir).filter((f) => f.endsWith(".json"))).toEqual([]);
+    // Replayed once: the folder form finds nothing left to do.
+    const again = await hagrade(["restore", "--dir", journalDir, "--lang", "en"]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain("Nothing to restore");
   }, 240_000);
 });

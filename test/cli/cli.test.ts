@@ -3,20 +3,26 @@
  * trace), and a package that works after `npm pack` + install.
  */
 import { execFile } from "node:child_process";
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EXIT, exitCodeFor } from "../../src/cli.js";
+import type { Outcome, RunResult } from "../../src/runner/types.js";
 import { limited } from "../hardening/cli.js";
+import { loopbackSpecFields, startLoopbackLab, type LoopbackLab } from "../probe/loopback-lab.js";
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, "../..");
 const BAD = join(ROOT, "test/config/fixtures/bad");
 
-async function hagrade(args: string[], cwd = ROOT): Promise<{ code: number; stdout: string; stderr: string }> {
+async function hagrade(args: string[], cwd = ROOT, env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ["--import", "tsx", join(ROOT, "src/bin.ts"), ...args], { cwd, timeout: 60_000 });
+    // tsx is resolved from the repository, whatever the working folder.
+    const tsx = join(ROOT, "node_modules/tsx/dist/loader.mjs");
+    const { stdout, stderr } = await run(process.execPath, ["--import", tsx, join(ROOT, "src/bin.ts"), ...args], { cwd, env, timeout: 90_000 });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code?: number; stdout?: string; stderr?: string };
@@ -65,7 +71,7 @@ describe("hagrade CLI", () => {
     expect(r.stderr).toContain("hagrade init");
   });
 
-  it("init writes a starter spec that `run` accepts as input (until it tries the network)", async () => {
+  it("init writes a starter spec that `run` accepts and grades", async () => {
     const dir = await mkdtemp(join(tmpdir(), "hagrade-cli-"));
     try {
       const out = join(dir, "lab.yaml");
@@ -74,10 +80,28 @@ describe("hagrade CLI", () => {
       const again = await hagrade(["init", "--out", out]);
       expect(again.code).toBe(2);
       expect(again.stderr).toContain("--force");
+
+      // The starter names the usual key (~/.ssh/id_ed25519): a home where it exists, as a
+      // teacher's has. Its example addresses become loopback ones where nothing listens, so the
+      // run really grades (and fails) without sending a packet off this machine.
+      const home = join(dir, "home");
+      await mkdir(join(home, ".ssh"), { recursive: true, mode: 0o700 });
+      await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(home, ".ssh/id_ed25519")]);
+      const starter = await readFile(out, "utf8");
+      const onLoopback = starter.replaceAll("192.168.0.10", "127.0.0.74").replaceAll("192.168.100.", "127.0.0.");
+      expect(onLoopback).not.toMatch(/\b(?!127\.)\d+\.\d+\.\d+\.\d+\b/);
+      await writeFile(out, onLoopback);
+      const graded = await hagrade(["run", "--spec", out, "--only", "net.vip-http", "--reporter", "json"], dir, { ...process.env, HOME: home });
+      expect(graded.stderr).not.toMatch(/problem/i);
+      expect(graded.code, graded.stderr).toBe(1);
+      const result = JSON.parse(await readFile(join(dir, "reports/alumno-01/result.json"), "utf8")) as RunResult;
+      expect(result.lab).toBe("alumno-01");
+      expect(result.lang).toBe("en");
+      expect(result.checks.map((c) => [c.id, c.outcome])).toEqual([["net.vip-http", "fail"]]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-  });
+  }, 180_000);
 
   it("works from a packed tarball installed in a temporary folder", async () => {
     const dir = await mkdtemp(join(tmpdir(), "hagrade-pack-"));
@@ -86,11 +110,136 @@ describe("hagrade CLI", () => {
       const { stdout } = await run("npm", ["pack", "--pack-destination", dir, "--silent"], { cwd: ROOT, timeout: 120_000 });
       const tarball = join(dir, stdout.trim().split("\n").pop()!);
       await writeFile(join(dir, "package.json"), JSON.stringify({ name: "consumer", private: true }));
-      await run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", tarball], { cwd: dir, timeout: 240_000 });
+      // npm's cache is shared with every other install on the machine: one at a time.
+      await run("flock", ["/tmp/hagrade-npm.lock", "npm", "install", "--prefer-offline", "--no-audit", "--no-fund", tarball], { cwd: dir, timeout: 240_000 });
       const { stdout: help } = await run("npx", ["--no-install", "hagrade", "--help"], { cwd: dir, timeout: 60_000 });
       expect(help).toContain("hagrade run --spec");
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
   }, 600_000);
+});
+
+function resultWith(checks: { outcome: Outcome; points: number; maxPoints: number }[]): RunResult {
+  const counts: Record<Outcome, number> = { pass: 0, fail: 0, inconclusive: 0, error: 0, skipped: 0 };
+  for (const c of checks) counts[c.outcome]++;
+  return {
+    schemaVersion: 1,
+    tool: { name: "hagrade", version: "0.0.0" },
+    lab: "exit-codes",
+    part: "proxy",
+    partSource: "spec",
+    lang: "en",
+    startedAt: new Date(0).toISOString(),
+    durationMs: 1,
+    score: checks.reduce((s, c) => s + c.points, 0),
+    maxScore: checks.reduce((s, c) => s + c.maxPoints, 0),
+    counts,
+    traffic: { httpRequests: 0, sshCommands: 0 },
+    notes: [],
+    checks: checks.map((c, i) => ({
+      id: `check.${i}`,
+      part: "net",
+      title: { es: "x", en: "x" },
+      message: { es: "x", en: "x" },
+      evidence: [],
+      startedAt: new Date(0).toISOString(),
+      durationMs: 1,
+      ...c,
+    })),
+  };
+}
+
+describe("exitCodeFor: the exit code contract", () => {
+  it("a grader error is 3 whatever the score; below the minimum is 1; at or above it is 0", () => {
+    const full = resultWith([{ outcome: "pass", points: 2, maxPoints: 2 }, { outcome: "pass", points: 1, maxPoints: 1 }]);
+    const partial = resultWith([{ outcome: "pass", points: 2, maxPoints: 2 }, { outcome: "fail", points: 0, maxPoints: 1 }]);
+    const broken = resultWith([{ outcome: "pass", points: 2, maxPoints: 2 }, { outcome: "error", points: 0, maxPoints: 1 }]);
+    expect([EXIT.ok, EXIT.studentFault, EXIT.infrastructure]).toEqual([0, 1, 3]);
+    expect(exitCodeFor(full, 3)).toBe(0);
+    expect(exitCodeFor(partial, 3)).toBe(1);
+    expect(exitCodeFor(partial, 2)).toBe(0);
+    expect(exitCodeFor(partial, 2.01)).toBe(1);
+    expect(exitCodeFor(partial, 0)).toBe(0);
+    expect(exitCodeFor(broken, 0)).toBe(3);
+    expect(exitCodeFor(broken, 3)).toBe(3);
+    // Rounded scores (2/3 of a point, rounded to 0.67) meet a minimum written the same way.
+    const credit = resultWith([{ outcome: "pass", points: 0.67, maxPoints: 1 }]);
+    expect(exitCodeFor(credit, 0.67)).toBe(0);
+  });
+});
+
+describe("hagrade run against a real Apache balancer on loopback", () => {
+  let lab: LoopbackLab;
+  let dir: string;
+
+  beforeAll(async () => {
+    lab = await startLoopbackLab(70);
+    dir = await mkdtemp(join(tmpdir(), "hagrade-cli-run-"));
+  }, 60_000);
+  afterAll(async () => {
+    await lab?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  /** The balancer does 1:1; `loadfactor` says what the spec expects of webserver1. */
+  async function writeSpec(name: string, fields: Record<string, unknown>, loadfactor = 1): Promise<string> {
+    const file = join(dir, `${name}.json`);
+    await writeFile(
+      file,
+      JSON.stringify({
+        lab: name,
+        part: "proxy",
+        ...loopbackSpecFields(lab.apache, [lab.ws1, lab.ws2], [loadfactor, 1]),
+        ...fields,
+      }),
+    );
+    return file;
+  }
+
+  it("--min-score: exit 0 at or below the score, 1 above it and by default (all points)", async () => {
+    // Expecting 3:1 from a 1:1 balancer: proxy.loadfactor (2 points) fails, the other two pass.
+    const spec = await writeSpec("min-score", { lang: "en" }, 3);
+    const only = ["--only", "net.vip-http,net.two-backends,proxy.loadfactor", "--reporter", "json"];
+    const json = join(dir, "min-score.result.json");
+    // A working folder of its own: the default journal folder (reports/.journal) lands there.
+    const cwd = join(dir, "ci-job");
+    await mkdir(cwd);
+    const byDefault = await hagrade(["run", "--spec", spec, ...only, "--json", json], cwd);
+    expect(byDefault.code, byDefault.stderr).toBe(1);
+    const result = JSON.parse(await readFile(json, "utf8")) as RunResult;
+    expect(result.checks.map((c) => [c.id, c.outcome])).toEqual([
+      ["net.vip-http", "pass"],
+      ["net.two-backends", "pass"],
+      ["proxy.loadfactor", "fail"],
+    ]);
+    expect([result.score, result.maxScore]).toEqual([2, 4]);
+
+    const atScore = await hagrade(["run", "--spec", spec, ...only, "--json", json, "--min-score", "2"], cwd);
+    expect(atScore.code, atScore.stderr).toBe(0);
+    const above = await hagrade(["run", "--spec", spec, ...only, "--json", json, "--min-score", "2.5"], cwd);
+    expect(above.code, above.stderr).toBe(1);
+    const bad = await hagrade(["run", "--spec", spec, ...only, "--min-score", "lots"], cwd);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--min-score");
+  }, 300_000);
+
+  it("without --out and --lang: reports under reports/<lab>/ of the working folder, in the spec's language", async () => {
+    const cwd = join(dir, "teacher");
+    await mkdir(cwd);
+    const spec = await writeSpec("english-lab", { lang: "en" });
+    const r = await hagrade(["run", "--spec", spec, "--only", "net.vip-http,net.two-backends"], cwd);
+    expect(r.code, r.stderr).toBe(0);
+    const reports = join(cwd, "reports/english-lab");
+    for (const file of ["result.json", "junit.xml", "scorecard.html"]) expect(existsSync(join(reports, file)), file).toBe(true);
+    expect(r.stdout).toContain("hagrade · Grading english-lab · part 2 (Apache reverse proxy)");
+    expect(r.stdout).toMatch(/^Score: 2\/2/m);
+    expect(r.stdout).toContain(`Written: ${join(reports, "result.json")}`);
+    expect(r.stdout).not.toMatch(/Puntuación|Evaluando|Escrito/);
+    const result = JSON.parse(await readFile(join(reports, "result.json"), "utf8")) as RunResult;
+    expect(result.lang).toBe("en");
+    expect(await readFile(join(reports, "scorecard.html"), "utf8")).toMatch(/<html[^>]*lang="en"/);
+    // Nothing was written into the repository's own reports folder for this lab.
+    expect(existsSync(join(ROOT, "reports/english-lab"))).toBe(false);
+  }, 180_000);
 });

@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { brokenLab, redact } from "../report/results.js";
+import { brokenLab, redact, vrrpLab } from "../report/results.js";
+import { loopbackSpecFields, startLoopbackLab, type LoopbackLab } from "../probe/loopback-lab.js";
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -38,11 +39,71 @@ describe("hagrade report", () => {
     expect(again.lang).toBe("en");
   });
 
+  it("replays a saved run on the console, in Spanish, as plain lines when not on a terminal", async () => {
+    const saved = join(dir, "vrrp.json");
+    await writeFile(saved, JSON.stringify(vrrpLab(false)));
+    const failure = await run(process.execPath, ["--import", "tsx", join(ROOT, "src/bin.ts"), "report", saved, "--lang", "es"], { cwd: ROOT, timeout: 60_000, env: { ...process.env, FORCE_COLOR: "" } }).catch((e) => e);
+    const stdout = String(failure.stdout);
+    expect(stdout.split("\n")[0]).toBe("hagrade · Evaluando practica-ha · parte 1 (keepalived + LVS)");
+    expect(stdout).toContain("FALLIDA lvs.vrrp-failover (0/2)");
+    expect(stdout).toContain("SUPERADA lvs.failover (2/2)");
+    expect(stdout).toContain("Puntuación: 2/4");
+    expect(stdout).not.toContain("\u001b");
+    // The vrrp-failover re-rendered as a timeline with its outage, not a table of JSON.
+    await run(process.execPath, ["--import", "tsx", join(ROOT, "src/bin.ts"), "report", saved, "--html", join(dir, "vrrp.html")], { cwd: ROOT, timeout: 60_000 });
+    const html = await readFile(join(dir, "vrrp.html"), "utf8");
+    expect(html).toContain("ev-vrrp");
+    expect(html).toContain("la VIP no volvió a servir");
+    expect(html).not.toContain("ev-generic");
+  });
+
   it("refuses a file that is not a hagrade result, with exit code 2", async () => {
     const bogus = join(dir, "bogus.json");
     await writeFile(bogus, JSON.stringify({ hello: "world" }));
     const failure = await run(process.execPath, ["--import", "tsx", join(ROOT, "src/bin.ts"), "report", bogus], { cwd: ROOT }).catch((e) => e);
     expect(failure.code).toBe(2);
     expect(failure.stderr).toMatch(/not a hagrade result/);
+  });
+});
+
+describe("hagrade run", () => {
+  let lab: LoopbackLab;
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "hagrade-run-"));
+    lab = await startLoopbackLab(60);
+  });
+  afterAll(async () => {
+    await lab?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("writes every file report once the engine ends the run, and prints their paths", async () => {
+    const spec = join(dir, "lab.json");
+    await writeFile(
+      spec,
+      JSON.stringify({
+        lab: "loopback-cli",
+        part: "proxy",
+        ...loopbackSpecFields(lab.apache, [lab.ws1, lab.ws2]),
+      }),
+    );
+    const out = join(dir, "reports");
+    const { stdout } = await run(
+      process.execPath,
+      ["--import", "tsx", join(ROOT, "src/bin.ts"), "run", "--spec", spec, "--only", "net.vip-http", "--lang", "en", "--out", out, "--journal-dir", join(dir, "journal")],
+      { cwd: ROOT, timeout: 120_000 },
+    );
+    const files = ["result.json", "junit.xml", "scorecard.html"].map((f) => join(out, f));
+    const written = stdout.split("\n").filter((l) => l.startsWith("Written: "));
+    expect(written).toHaveLength(1);
+    expect(written[0]!.slice("Written: ".length).split(", ").sort()).toEqual([...files].sort());
+    // The console's summary (its run end) comes before the list of files.
+    expect(stdout.indexOf("Score: 1/1")).toBeGreaterThan(-1);
+    expect(stdout.indexOf("Score: 1/1")).toBeLessThan(stdout.indexOf("Written: "));
+    const result = JSON.parse(await readFile(files[0]!, "utf8"));
+    expect(result.checks.map((c: { id: string; outcome: string }) => [c.id, c.outcome])).toEqual([["net.vip-http", "pass"]]);
+    expect(await readFile(files[1]!, "utf8")).toContain('name="net.vip-http"');
+    expect(await readFile(files[2]!, "utf8")).toContain('id="check-net.vip-http"');
   });
 });

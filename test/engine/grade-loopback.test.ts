@@ -4,27 +4,13 @@
  * No SSH here: the namespace lab tests cover the SSH checks.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseSpecText } from "../../src/config/index.js";
 import type { LabSpec } from "../../src/config/schema.js";
 import { gradeLab } from "../../src/runner/grade.js";
 import type { RunResult } from "../../src/runner/types.js";
+import { loopbackSpec, startLoopbackLab, type LoopbackLab } from "../probe/loopback-lab.js";
 import { closedPort, startApacheBalancer, startWebServer, type ApacheInstance, type WebServer } from "../probe/servers.js";
 
 const HTTP_CHECKS = ["net.vip-http", "net.two-backends", "proxy.round-robin", "proxy.loadfactor", "proxy.routeid-cookie", "proxy.sticky"];
-
-async function specFor(vip: { address: string; port: number }, backends: WebServer[]): Promise<LabSpec> {
-  const text = JSON.stringify({
-    lab: "loopback",
-    part: "proxy",
-    vip: { address: vip.address, port: vip.port },
-    balancer: { internalAddress: "127.0.0.1" },
-    backends: backends.map((b, i) => ({ name: `webserver${i + 1}`, address: b.address, port: b.port, loadfactor: 1 })),
-    sampling: { maxRequests: 400, ratePerSecond: 500 },
-  });
-  const loaded = await parseSpecText(text, { baseDir: process.cwd(), sourceName: "loopback.json" });
-  if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
-  return loaded.spec;
-}
 
 const grade = (spec: LabSpec, only = HTTP_CHECKS): Promise<RunResult> =>
   gradeLab(spec, { lang: "en", disruptive: false, long: false, interactive: false, acceptNewHostKeys: false, journalDir: "/tmp", only });
@@ -32,23 +18,21 @@ const grade = (spec: LabSpec, only = HTTP_CHECKS): Promise<RunResult> =>
 const outcomes = (r: RunResult) => Object.fromEntries(r.checks.map((c) => [c.id, c.outcome]));
 
 describe("grading a real Apache balancer on loopback", () => {
+  let lab: LoopbackLab;
   let ws1: WebServer;
   let ws2: WebServer;
   let apache: ApacheInstance;
 
   beforeAll(async () => {
-    ws1 = await startWebServer("1", { address: "127.0.0.31" });
-    ws2 = await startWebServer("2", { address: "127.0.0.32" });
-    apache = await startApacheBalancer([ws1, ws2], "127.0.0.30");
+    lab = await startLoopbackLab(30);
+    ({ ws1, ws2, apache } = lab);
   });
   afterAll(async () => {
-    await apache?.stop();
-    await ws1?.close();
-    await ws2?.close();
+    await lab?.stop();
   });
 
   it("passes every HTTP check of part 2 on a correct balancer", async () => {
-    const result = await grade(await specFor(apache, [ws1, ws2]));
+    const result = await grade(await loopbackSpec(apache, [ws1, ws2]));
     expect(outcomes(result), JSON.stringify(result.checks.map((c) => [c.id, c.outcome, c.message.en]), null, 1)).toEqual(Object.fromEntries(HTTP_CHECKS.map((id) => [id, "pass"])));
     expect(result.score).toBe(result.maxScore);
     expect(result.traffic.httpRequests).toBeGreaterThan(10);
@@ -57,7 +41,7 @@ describe("grading a real Apache balancer on loopback", () => {
   });
 
   it("fails the ratio when the spec expects 3:1 and the balancer does 1:1", async () => {
-    const spec = await specFor(apache, [ws1, ws2]);
+    const spec = await loopbackSpec(apache, [ws1, ws2]);
     spec.backends[0]!.loadfactor = 3;
     const result = await grade(spec, ["net.vip-http", "proxy.loadfactor"]);
     const lf = result.checks.find((c) => c.id === "proxy.loadfactor")!;
@@ -71,7 +55,7 @@ describe("grading a real Apache balancer on loopback", () => {
     const oneUp = await startApacheBalancer([up, down], "127.0.0.35");
     await down.close();
     try {
-      const result = await grade(await specFor(oneUp, [up, down]), ["net.vip-http", "net.two-backends", "proxy.round-robin"]);
+      const result = await grade(await loopbackSpec(oneUp, [up, down]), ["net.vip-http", "net.two-backends", "proxy.round-robin"]);
       expect(outcomes(result)).toEqual({ "net.vip-http": "pass", "net.two-backends": "fail", "proxy.round-robin": "fail" });
       const two = result.checks.find((c) => c.id === "net.two-backends")!;
       expect(two.message.en).toContain("webserver2");
@@ -84,10 +68,65 @@ describe("grading a real Apache balancer on loopback", () => {
 
   it("a VIP where nothing listens fails net.vip-http and skips what depends on it, without a crash", async () => {
     const port = await closedPort("127.0.0.36");
-    const result = await grade(await specFor({ address: "127.0.0.36", port }, [ws1, ws2]));
+    const result = await grade(await loopbackSpec({ address: "127.0.0.36", port }, [ws1, ws2]));
     const o = outcomes(result);
     expect(o["net.vip-http"]).toBe("fail");
     for (const id of HTTP_CHECKS.slice(1)) expect(o[id]).toBe("skipped");
     expect(result.score).toBe(0);
+    // Each dependent says why it was not graded: the check it needs, and how that one ended.
+    for (const c of result.checks.filter((c) => c.id !== "net.vip-http")) {
+      expect(c.message.en, c.id).toBe("Not graded: depends on net.vip-http (failed).");
+      expect(c.message.es, c.id).toContain("depende de net.vip-http");
+      expect(c.evidence, c.id).toEqual([{ kind: "dependency", dependsOn: "net.vip-http", outcome: "fail" }]);
+      expect(c.points).toBe(0);
+    }
+  });
+
+  it("--part auto detects the Apache reverse proxy from the traffic and says so", async () => {
+    const spec = await loopbackSpec(apache, [ws1, ws2], { part: "auto" });
+    const fromSpec = await grade(spec, ["net.vip-http"]);
+    expect(fromSpec.part).toBe("proxy");
+    expect(fromSpec.partSource).toBe("detected");
+    expect(fromSpec.notes.map((n) => n.en)).toContain("Detected the Apache reverse proxy: one keep-alive connection reaches several servers (per-request balancing).");
+    expect(fromSpec.notes.every((n) => n.es.length > 0)).toBe(true);
+    // The detection's own requests count in the run's traffic.
+    const vipOnly = fromSpec.checks.find((c) => c.id === "net.vip-http")!;
+    expect(fromSpec.traffic.httpRequests).toBeGreaterThan(vipOnly.traffic?.httpRequests ?? 0);
+
+    // The same from the command line's --part auto over a spec that names a part.
+    const fromCli = await gradeLab(await loopbackSpec(apache, [ws1, ws2], { part: "lvs" }), {
+      lang: "en", disruptive: false, long: false, interactive: false, acceptNewHostKeys: false, journalDir: "/tmp", part: "auto", only: ["net.vip-http"],
+    });
+    expect(fromCli.part).toBe("proxy");
+    expect(fromCli.partSource).toBe("detected");
+  });
+
+  it("--part auto on a single server says it could not tell, and grades part 2", async () => {
+    const spec = await loopbackSpec(ws1, [ws1, ws2], { part: "auto" });
+    const result = await grade(spec, ["net.vip-http"]);
+    expect(result.part).toBe("proxy");
+    expect(result.partSource).toBe("detected");
+    expect(result.notes.map((n) => n.en)).toEqual([
+      "Could not tell LVS from Apache by the traffic (only one server visible).",
+      "Grading part 2 (proxy). Use --part lvs or --part proxy to choose.",
+    ]);
+  });
+
+  it("the spec's rubric sets a check's points, in the check and in the total", async () => {
+    const spec = await loopbackSpec(apache, [ws1, ws2], { rubric: { points: { "net.vip-http": 3 } } });
+    const result = await grade(spec, ["net.vip-http", "net.two-backends"]);
+    const vip = result.checks.find((c) => c.id === "net.vip-http")!;
+    const two = result.checks.find((c) => c.id === "net.two-backends")!;
+    expect(vip).toMatchObject({ outcome: "pass", maxPoints: 3, points: 3 });
+    // A check the rubric does not name keeps its own points.
+    expect(two).toMatchObject({ outcome: "pass", maxPoints: 1, points: 1 });
+    expect(result.maxScore).toBe(4);
+    expect(result.score).toBe(4);
+
+    // On a VIP that does not answer, the check's 3 points are lost, not its default 1.
+    const port = await closedPort("127.0.0.37");
+    const down = await grade(await loopbackSpec({ address: "127.0.0.37", port }, [ws1, ws2], { rubric: { points: { "net.vip-http": 3 } } }), ["net.vip-http"]);
+    expect(down.checks[0]).toMatchObject({ id: "net.vip-http", outcome: "fail", maxPoints: 3, points: 0 });
+    expect(down.maxScore).toBe(3);
   });
 });

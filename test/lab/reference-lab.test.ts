@@ -2,6 +2,11 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { labHosts, startLab, type Lab } from "../../fixtures/netns/index.js";
+import { loadSpec } from "../../src/config/load.js";
+import { SecretRegistry } from "../../src/config/secrets.js";
+import { openSsh } from "../../src/runner/remote.js";
+import { DEFAULT_START, DEFAULT_STOP } from "../../src/runner/failover.js";
+import { shQuote, type SshPool } from "../../src/ssh/index.js";
 import {
   connectCommand,
   countBackends,
@@ -186,6 +191,107 @@ describe("the reference lab (correct variant)", () => {
     }
   });
 
+  /** hagrade's own SSH pool on the lab, from the lab's spec (key, known_hosts, jump host). */
+  async function labPool(): Promise<SshPool> {
+    const loaded = await loadSpec(lab.specPath);
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
+    const ssh = await openSsh(loaded.spec, new SecretRegistry(), false);
+    if (!ssh.ok) throw new Error(ssh.message.en);
+    return ssh.pool;
+  }
+  const apacheRunning = async () => (await lab.hostExec("ws1", "pgrep -x apache2")).code === 0;
+  const ws1Listening = async () => (await lab.hostExec("ws1", "ss -Hltn | grep -q ':80 '")).code === 0;
+  /** webserver1's page as the balancer fetches it (not through the VIP: Apache's retry=60 would hold it out). */
+  const ws1Page = async () => (await lab.hostExec("balancer", `curl -s -m 3 http://${lab.addresses.webservers.ws1}/`)).stdout;
+  /** Puts webserver1's Apache back whatever a test left, and waits until it serves. */
+  async function restoreWs1(pool: SshPool): Promise<void> {
+    if (!(await ws1Listening())) await pool.get("webserver1").exec("apache2ctl start", { timeoutMs: 20_000 });
+    await until(ws1Listening, 15_000, "webserver1's Apache to listen again");
+  }
+
+  it("apache2ctl -S over SSH shows each host's own virtual hosts", async () => {
+    const pool = await labPool();
+    try {
+      const balancer = await pool.get("balancer").exec("apache2ctl -S");
+      expect(balancer.code, balancer.stderr).toBe(0);
+      const balancerS = balancer.stdout + balancer.stderr;
+      expect(balancerS).toContain("/etc/apache2/sites-enabled/proxy-inverso.conf");
+      expect(balancerS).toMatch(/Main DocumentRoot: "\/var\/www\/html"/);
+      const ws1 = await pool.get("webserver1").exec("apache2ctl -S");
+      expect(ws1.code, ws1.stderr).toBe(0);
+      const ws1S = ws1.stdout + ws1.stderr;
+      expect(ws1S).toContain("/etc/apache2/sites-enabled/000-default.conf");
+      expect(ws1S).not.toContain("proxy-inverso");
+    } finally {
+      await pool.closeAll();
+    }
+  });
+
+  it("apache2ctl graceful-stop then apache2ctl start over SSH: webserver1 stops, then serves again", async () => {
+    const pool = await labPool();
+    try {
+      const stop = await pool.get("webserver1").exec("apache2ctl graceful-stop", { timeoutMs: 20_000 });
+      expect(stop.code, stop.stderr).toBe(0);
+      await until(async () => !(await apacheRunning()), 15_000, "webserver1's Apache to stop");
+      expect(await ws1Page()).toBe("");
+      expect((await lab.hostExec("ws2", "pgrep -x apache2")).code).toBe(0);
+      const start = await pool.get("webserver1").exec("apache2ctl start", { timeoutMs: 20_000 });
+      expect(start.code, start.stderr).toBe(0);
+      await until(ws1Listening, 15_000, "webserver1's Apache to listen again");
+      expect(await ws1Page()).toContain("Bienvenido a webserver1");
+    } finally {
+      await restoreWs1(pool).finally(() => pool.closeAll());
+    }
+  });
+
+  it("the default stop/start commands take their apache2ctl branch where systemctl and service are missing", async () => {
+    const pool = await labPool();
+    const web = pool.get("webserver1");
+    // A PATH with every command of the host but service and systemctl: a minimal machine.
+    const bin = "/tmp/hagrade-no-service-bin";
+    try {
+      const farm = await web.exec(
+        `rm -rf ${bin} && mkdir -p ${bin} && for f in /usr/local/sbin/* /usr/local/bin/* /usr/sbin/* /usr/bin/* /sbin/* /bin/*; do ` +
+          `b=\${f##*/}; case $b in service|systemctl) continue ;; esac; [ -e "${bin}/$b" ] || ln -s "$f" "${bin}/$b"; done; ` +
+          `env PATH=${bin} /bin/bash -c 'command -v service systemctl apache2ctl'`,
+      );
+      expect(farm.stdout.trim()).toBe(`${bin}/apache2ctl`);
+      const traced = (command: string) => `env PATH=${bin} /bin/bash -xc ${shQuote(command)}`;
+
+      const stop = await web.exec(traced(DEFAULT_STOP), { timeoutMs: 20_000 });
+      expect(stop.code, stop.stderr).toBe(0);
+      expect(stop.stderr).toMatch(/^\+ apache2ctl graceful-stop$/m);
+      expect(stop.stderr).not.toMatch(/^\+ (service|systemctl) /m);
+      await until(async () => !(await apacheRunning()), 15_000, "webserver1's Apache to stop");
+      expect(await ws1Page()).toBe("");
+
+      const start = await web.exec(traced(DEFAULT_START), { timeoutMs: 20_000 });
+      expect(start.code, start.stderr).toBe(0);
+      expect(start.stderr).toMatch(/^\+ apache2ctl start$/m);
+      expect(start.stderr).not.toMatch(/^\+ (service|systemctl) /m);
+      await until(ws1Listening, 15_000, "webserver1's Apache to listen again");
+      expect(await ws1Page()).toContain("Bienvenido a webserver1");
+    } finally {
+      await web.exec(`rm -rf ${bin}`).catch(() => undefined);
+      await restoreWs1(pool).finally(() => pool.closeAll());
+    }
+  });
+
+  it("the suite's leftover check sees a running lab: its namespaces, processes and namespace mounts", async () => {
+    const r = await run("bash", [join(import.meta.dirname, "../../scripts/test.sh"), "--leftovers"], 60_000);
+    expect(r.code).toBe(1);
+    const i = lab.index;
+    expect(r.stderr).toMatch(new RegExp(`^ +namespace hg${i}-bal$`, "m"));
+    expect(r.stderr).toMatch(new RegExp(`^ +mount /run/netns/hg${i}-ws1 `, "m"));
+    expect(r.stderr).toContain(`state folder ${lab.stateDir} `);
+    // Processes of a lab host: PID 1 (tini, by its command line) and Apache, sshd (by their mounts).
+    expect(r.stderr).toMatch(new RegExp(`^ +process \\d+ \\(tini\\): .*${lab.stateDir}/ws1`, "m"));
+    const apachePids = (await run("ip", ["netns", "pids", `hg${i}-ws1`])).stdout.trim().split("\n")
+      .filter((p) => existsSync(`/proc/${p}/comm`) && readFileSync(`/proc/${p}/comm`, "utf8").trim() === "apache2");
+    expect(apachePids.length).toBeGreaterThan(0);
+    for (const pid of apachePids) expect(r.stderr).toMatch(new RegExp(`^ +process ${pid} \\(apache2\\): `, "m"));
+  });
+
   it("takes everything down: namespaces, processes, link, route, state, mounts", async () => {
     const i = lab.index;
     const initPids = labHosts.map((h) => readFileSync(join(lab.stateDir, h, "init.pid"), "utf8").trim());
@@ -204,5 +310,8 @@ describe("the reference lab (correct variant)", () => {
     expect(leftovers).toBe("");
     expect(readFileSync("/etc/hosts", "utf8")).toBe(etcHostsBefore);
     expect(rootSshListing()).toEqual(rootSshBefore);
+    // The suite's leftover check finds nothing of this lab (other labs may be up meanwhile).
+    const left = await run("bash", [join(import.meta.dirname, "../../scripts/test.sh"), "--leftovers"], 60_000);
+    expect(left.stderr).not.toMatch(new RegExp(`hg${i}-|${lab.stateDir}`));
   });
 });

@@ -56,6 +56,25 @@ describe("connection modes against a node web server", () => {
     expect(closing.connections()).toBe(3);
   });
 
+  it("every record carries its latency, within the sample's own duration", async () => {
+    for (const mode of ["new-connection", "keep-alive"] as const) {
+      const result = await sample(target, { mode, maxRequests: 4, identify });
+      for (const r of result.records) {
+        expect(Number.isFinite(r.latencyMs), mode).toBe(true);
+        expect(r.latencyMs).toBeGreaterThan(0);
+        expect(r.latencyMs).toBeLessThanOrEqual(result.durationMs);
+      }
+    }
+    // A refused connection is timed too: the time it took to be refused.
+    const port = await closedPort();
+    const refused = await sample({ address: "127.0.0.1", port, path: "/" }, { mode: "new-connection", maxRequests: 2, identify });
+    for (const r of refused.records) {
+      expect(r.error?.class).toBe("connect-refused");
+      expect(r.latencyMs).toBeGreaterThanOrEqual(0);
+      expect(r.latencyMs).toBeLessThanOrEqual(refused.durationMs);
+    }
+  });
+
   it("records are plain JSON", async () => {
     const result = await sample(target, { mode: "new-connection", maxRequests: 2, identify });
     expect(JSON.parse(JSON.stringify(result))).toEqual(result);
@@ -99,6 +118,40 @@ describe("errors are recorded, never retried", () => {
     expect(result.records.map((r) => r.label)).toEqual(Array(4).fill("error:connect-refused"));
     expect(result.records.every((r) => r.connectionId === null && r.backend === null)).toBe(true);
     expect(result.connections).toBe(0);
+  });
+
+  it("a server that resets every 3rd request gets exactly N requests: resets are errors, never retried", async () => {
+    // Counted by the server: a retry, by undici or by the engine, would show as an extra request.
+    let requests = 0;
+    const resetter = await startWebServer("1", {
+      address: "127.0.0.61",
+      handler: (req, res) => {
+        requests += 1;
+        if (requests % 3 === 0) {
+          req.socket.destroy();
+          return;
+        }
+        res.end("<h1>Bienvenido a webserver1</h1>");
+      },
+    });
+    servers.push(resetter);
+    const vip = { address: resetter.address, port: resetter.port, path: "/" };
+    for (const mode of ["new-connection", "keep-alive"] as const) {
+      const before = requests;
+      const n = 12;
+      const result = await sample(vip, { mode, maxRequests: n, identify });
+      expect(requests - before, mode).toBe(n);
+      expect(result.records, mode).toHaveLength(n);
+      expect(result.stoppedBy).toBe("max");
+      const served = result.records.filter((r) => r.error === undefined);
+      const errors = result.records.filter((r) => r.error !== undefined);
+      expect(served.every((r) => r.status === 200 && r.backend === "webserver1"), mode).toBe(true);
+      expect(errors.map((r) => r.error?.class), mode).toEqual(["reset", "reset", "reset", "reset"]);
+      expect(errors.map((r) => r.label)).toEqual(Array(4).fill("error:reset"));
+      // Which requests were reset: the server's 3rd, 6th, ... (this sample starts where the last ended).
+      const resetSeqs = result.records.filter((r) => (before + r.seq) % 3 === 0).map((r) => r.seq);
+      expect(errors.map((r) => r.seq), mode).toEqual(resetSeqs);
+    }
   });
 
   it("stops after maxConsecutiveErrors errors in a row", async () => {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { htmlReporter } from "../../src/report/html.js";
 import { allWords } from "../../src/report/i18n.js";
 import type { Lang, RunResult } from "../../src/runner/types.js";
-import { HOSTILE_MESSAGE, HOSTILE_PAGE, SECRET, brokenLab, passingLab, redact } from "./results.js";
+import { HOSTILE_MESSAGE, HOSTILE_PAGE, SECRET, brokenLab, passingLab, redact, vrrpLab } from "./results.js";
 
 let dir: string;
 beforeAll(async () => {
@@ -63,6 +63,100 @@ describe("HTML scorecard", () => {
     expect(redBlocks).toBe("2");
     expect(Number(xpath(file, "count(//article[@id='check-proxy.failover']//*[local-name()='svg'][contains(@class,'timeline')]/*[local-name()='rect'][@fill='#c62828'])"))).toBeGreaterThan(0);
     expect(xpath(file, "string(//article[@id='check-proxy.routeid-cookie']//span[contains(@class,'badge')])")).toContain("Skipped");
+  });
+
+  it("has the lab's facts on top: counts per outcome, date, duration and hagrade version", async () => {
+    const result = brokenLab();
+    for (const [lang, date, duration, counts] of [
+      ["en", "10 March 2025", "93.5 s", ["passed", "failed", "inconclusive", "grader errors", "skipped"]],
+      ["es", "10 de marzo de 2025", "93,5 s", ["superadas", "fallidas", "no concluyentes", "fallos del evaluador", "omitidas"]],
+    ] as const) {
+      const { file } = await render(result, `facts-${lang}.html`, lang);
+      const w = (await import("../../src/report/i18n.js")).WORDS[lang];
+      const fact = (name: string) => xpath(file, `string(//header//dl/div[dt='${name}']/dd)`);
+      expect(fact(w.date)).toContain(date);
+      expect(fact(w.date)).toContain("10:00 UTC");
+      expect(fact(w.duration)).toBe(duration);
+      expect(fact(w.version)).toBe(result.tool.version);
+      expect(fact(w.httpRequests)).toBe("512");
+      const symbols = ["✔", "✘", "?", "!", "–"];
+      const tally = [result.counts.pass, result.counts.fail, result.counts.inconclusive, result.counts.error, result.counts.skipped];
+      expect(tally).toEqual([1, 2, 1, 1, 1]);
+      for (const [i, word] of counts.entries()) expect(xpath(file, `string(//header/ul[@class='counts']/li[${i + 1}])`)).toBe(`${symbols[i]} ${tally[i]} ${word}`);
+    }
+  });
+
+  it("draws each share with its confidence interval's whiskers and the expected share's mark", async () => {
+    const result = passingLab();
+    const { file } = await render(result, "ci-en.html", "en");
+    const ratio = result.checks.find((c) => c.id === "proxy.loadfactor")?.evidence[0]?.ratio as { ci: { shares: Record<string, [number, number]> }; expectedShares: Record<string, number> };
+    const chart = "//article[@id='check-proxy.loadfactor']//*[local-name()='svg'][contains(@class,'chart')]";
+    // The chart's scale: a share s is drawn at x = 120 + 260·s.
+    const x = (share: number) => (120 + share * 260).toFixed(1);
+    for (const [i, backend] of ["webserver1", "webserver2"].entries()) {
+      const [lo, hi] = ratio.ci.shares[backend]!;
+      const ci = `(${chart}/*[local-name()='g'][@class='ci'])[${i + 1}]`;
+      expect(xpath(file, `count(${ci}/*[local-name()='line'])`)).toBe("3");
+      expect(xpath(file, `string(${ci}/*[local-name()='line'][1]/@x1)`)).toBe(x(lo));
+      expect(xpath(file, `string(${ci}/*[local-name()='line'][1]/@x2)`)).toBe(x(hi));
+      const mark = `(${chart}/*[local-name()='rect'][@class='expected'])[${i + 1}]`;
+      expect(Number(xpath(file, `string(${mark}/@x)`)) + 1.5).toBeCloseTo(Number(x(ratio.expectedShares[backend]!)), 1);
+      expect(xpath(file, `string(${mark}/*[local-name()='title'])`)).toBe(`expected ${(ratio.expectedShares[backend]! * 100).toFixed(1)} %`);
+    }
+  });
+
+  it("draws proxy.sticky's cookie trace as a table: request, cookie sent, server reached, Set-Cookie received", async () => {
+    const result = passingLab();
+    const { file } = await render(result, "sticky-en.html", "en");
+    const trace = result.checks.find((c) => c.id === "proxy.sticky")?.evidence.find((e) => Array.isArray(e.trace))?.trace as { seq: number; label: string; sent: string | null; set: string[] }[];
+    const table = "//article[@id='check-proxy.sticky']//table[@class='trace']";
+    expect(xpath(file, `string(${table}/thead)`)).toBe("RequestCookie sentServer that answeredSet-Cookie received");
+    expect(xpath(file, `count(${table}/tbody/tr)`)).toBe(String(trace.length));
+    for (const [i, row] of trace.entries()) {
+      const cell = (n: number) => xpath(file, `string(${table}/tbody/tr[${i + 1}]/td[${n}])`);
+      expect(cell(1)).toBe(String(row.seq));
+      expect(cell(2)).toBe(row.sent ?? "-");
+      expect(cell(3)).toBe(row.label);
+      expect(cell(4)).toBe(row.set.join("\n") || "-");
+    }
+    // Its samples are named in the page's language.
+    const es = await render(result, "sticky-es.html", "es");
+    expect(xpath(es.file, "string(//article[@id='check-proxy.sticky']//section[contains(@class,'ev-sample')][2]/h5)")).toMatch(/^Muestra con cookie \(conexión persistente; 6 peticiones/);
+    expect(xpath(es.file, "string(//article[@id='check-proxy.sticky']//section[contains(@class,'ev-sample')][3]/h5)")).toMatch(/^Muestra cookie falsificada \.wsrv2 /);
+  });
+
+  it("keeps a hostile Set-Cookie in the trace as text", async () => {
+    const { file } = await render(brokenLab(), "sticky-hostile.html", "en");
+    expect(xpath(file, "string(//article[@id='check-proxy.sticky']//table[@class='trace']/tbody/tr[1]/td[4])")).toContain(HOSTILE_PAGE);
+    expect(xpath(file, "count(//script|//img|//@onerror|//@onload)")).toBe("0");
+  });
+
+  it("draws lvs.vrrp-failover as a timeline with its outage time, not as a table of JSON", async () => {
+    const result = vrrpLab();
+    const evidence = result.checks[0]!.evidence[0]!;
+    const { file } = await render(result, "vrrp-es.html", "es");
+    const card = "//article[@id='check-lvs.vrrp-failover']";
+    expect(xpath(file, `count(${card}//section[contains(@class,'ev-generic')])`)).toBe("0");
+    const svg = `${card}//*[local-name()='svg'][contains(@class,'timeline')]`;
+    expect(xpath(file, `count(${svg}/*[local-name()='circle' or (local-name()='rect' and not(@class))])`)).toBe(String((evidence.timeline as unknown[]).length));
+    expect(xpath(file, `count(${svg}/*[local-name()='line'][@stroke-dasharray])`)).toBe(String((evidence.events as unknown[]).length));
+    expect(xpath(file, `count(${svg}/*[local-name()='rect'][@class='outage'])`)).toBe("1");
+    expect(xpath(file, `string(${card}//b[@class='outage-time'])`)).toBe("la VIP volvió a servir a los 3,8 s");
+    expect(xpath(file, `string(${card}//section[contains(@class,'ev-vrrp')]/p)`)).toContain("10.0.0.2 → 10.0.0.3");
+    const broken = await render(vrrpLab(false), "vrrp-broken-en.html", "en");
+    expect(xpath(broken.file, `string(${card}//section[contains(@class,'ev-vrrp')]/p)`)).toContain("the VIP did not serve again; 40 failed requests");
+    expect(xpath(broken.file, `count(${card}//*[local-name()='rect'][@class='outage'])`)).toBe("0");
+  });
+
+  it("colours failover events by what they are: stopping red, starting green, the rest neutral", async () => {
+    const { file } = await render(vrrpLab(), "events-en.html", "en");
+    const stroke = (check: string, event: string) =>
+      xpath(file, `string(//article[@id='check-${check}']//*[local-name()='text'][@class='event'][.='${event}']/preceding-sibling::*[1]/@stroke)`);
+    for (const event of ["asked to stop", "stop confirmed"]) expect(stroke("lvs.failover", event), event).toBe("#c62828");
+    for (const event of ["asked to start", "start confirmed", "rejoined"]) expect(stroke("lvs.failover", event), event).toBe("#1b7f3b");
+    expect(stroke("lvs.vrrp-failover", "stop keepalived on the MASTER")).toBe("#c62828");
+    expect(stroke("lvs.vrrp-failover", "started (verified)")).toBe("#1b7f3b");
+    expect(stroke("lvs.vrrp-failover", "MASTER released the VIP")).toBe("#455a64");
   });
 
   for (const lang of ["es", "en"] as const) {
@@ -132,6 +226,10 @@ describe("HTML scorecard", () => {
             on(e: string, f: (x: { type?: () => string; text?: () => string; dismiss?: () => Promise<void> }) => void): void;
             goto(u: string): Promise<unknown>;
             screenshot(o: object): Promise<unknown>;
+            setViewportSize(size: { width: number; height: number }): Promise<void>;
+            evaluate<T>(expression: string): Promise<T>;
+            emulateMedia(o: { media: "print" | "screen" }): Promise<void>;
+            pdf(o: object): Promise<Buffer>;
           }>;
           close(): Promise<void>;
         }>;
@@ -160,6 +258,22 @@ describe("HTML scorecard", () => {
         await page.goto(`file://${file}`);
         await mkdir(join("reports", "screenshots"), { recursive: true });
         await page.screenshot({ path: join("reports", "screenshots", `scorecard-${lang}.png`), fullPage: true });
+        // On a phone (375 px wide): wide charts and tables scroll inside their box, the page itself never sideways.
+        await page.setViewportSize({ width: 375, height: 812 });
+        await page.goto(`file://${file}`);
+        const phone = await page.evaluate<{ width: number; scrollWidth: number; bodyWidth: number; cards: number }>(
+          "({ width: window.innerWidth, scrollWidth: document.documentElement.scrollWidth, bodyWidth: document.body.scrollWidth, cards: document.querySelectorAll('article.card').length })",
+        );
+        expect(phone.width).toBe(375);
+        expect(phone.cards).toBeGreaterThan(0);
+        expect(phone.scrollWidth, "the page is wider than the phone").toBeLessThanOrEqual(phone.width);
+        expect(phone.bodyWidth).toBeLessThanOrEqual(phone.width);
+        await page.screenshot({ path: join("reports", "screenshots", `scorecard-phone-${lang}.png`), fullPage: true });
+        // Printed: the PDF Chromium writes for "print to PDF".
+        await page.emulateMedia({ media: "print" });
+        const pdf = await page.pdf({ path: join("reports", "screenshots", `scorecard-${lang}.pdf`), format: "A4", printBackground: true });
+        expect(pdf.subarray(0, 5).toString("latin1")).toBe("%PDF-");
+        expect(pdf.length).toBeGreaterThan(10_000);
         expect(dialogs).toEqual([]);
         expect(errors).toEqual([]);
       } finally {

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { junitReporter } from "../../src/report/junit.js";
 import type { RunResult } from "../../src/runner/types.js";
-import { SECRET, brokenLab, passingLab, redact } from "./results.js";
+import { SECRET, brokenLab, passingLab, redact, vrrpLab } from "./results.js";
 
 const XSD = fileURLToPath(new URL("./fixtures/jenkins-junit.xsd", import.meta.url));
 
@@ -70,6 +70,31 @@ describe("JUnit scorecard", () => {
     expect(xpath(file, "string(/testsuite/properties/property[@name='score']/@value)")).toBe(String(result.score));
     expect(xpath(file, "string(/testsuite/properties/property[@name='maxScore']/@value)")).toBe(String(result.maxScore));
     expect(xpath(file, "string(/testsuite/properties/property[@name='proxy.loadfactor.points']/@value)")).toBe("2");
+    for (const c of result.checks) {
+      expect(xpath(file, `string(/testsuite/properties/property[@name='${c.id}.points']/@value)`)).toBe(String(c.points));
+      expect(xpath(file, `string(/testsuite/properties/property[@name='${c.id}.maxPoints']/@value)`)).toBe(String(c.maxPoints));
+    }
+  });
+
+  it("gives each check's points and maximum as properties, a failed check's maximum too", async () => {
+    const result = brokenLab();
+    const file = await write(result, "broken-points.xml", "en");
+    const failed = result.checks.find((c) => c.outcome === "fail" && c.maxPoints > 0)!;
+    expect(xpath(file, `string(/testsuite/properties/property[@name='${failed.id}.points']/@value)`)).toBe("0");
+    expect(xpath(file, `string(/testsuite/properties/property[@name='${failed.id}.maxPoints']/@value)`)).toBe(String(failed.maxPoints));
+    expect(xpath(file, "count(/testsuite/properties/property[contains(@name,'.maxPoints')])")).toBe(String(result.checks.length));
+  });
+
+  it("sums up a VRRP failover in one line, like the other failovers, in the chosen language", async () => {
+    const en = await write(vrrpLab(false), "vrrp-en.xml", "en");
+    expect(validate(en).ok).toBe(true);
+    const failure = xpath(en, "string(/testsuite/testcase[@name='lvs.vrrp-failover']/failure)");
+    expect(failure).toContain("10.0.0.2 → 10.0.0.3 (VIP 10.0.0.10): the VIP did not serve again; 40 failed requests");
+    expect(failure).not.toContain("vrrp-failover: {");
+    const served = vrrpLab(true);
+    served.checks[0] = { ...served.checks[0]!, outcome: "fail", points: 0, fix: { es: "-", en: "-" } };
+    const es = await write(served, "vrrp-es.xml", "es");
+    expect(xpath(es, "string(/testsuite/testcase[@name='lvs.vrrp-failover']/failure)")).toContain("10.0.0.2 → 10.0.0.3 (VIP 10.0.0.10): la VIP volvió a servir a los 3,8 s; 38 peticiones fallidas");
   });
 
   it("maps fail to failure, inconclusive/error to error and skipped to skipped with its reason", async () => {

@@ -88,6 +88,68 @@ function failoverEvidence(broken: boolean): Evidence {
   };
 }
 
+/**
+ * proxy.sticky's evidence as checks/proxy/sticky.ts writes it: a cookieless sample, the sample of
+ * a client keeping its cookie with its trace (request by request: cookie sent, label, Set-Cookie
+ * received), and a forged cookie for the other route. `setCookie` is what the balancer sent first.
+ */
+export function stickyEvidence(setCookie = "ROUTEID=.wsrv1; path=/"): Evidence[] {
+  const withCookie = Array.from({ length: 6 }, () => "webserver1");
+  const trace = withCookie.map((label, i) => ({ seq: i + 1, label, sent: i === 0 ? null : "ROUTEID=.wsrv1", set: i === 0 ? [setCookie] : [] }));
+  const plain = (name: string, sequence: string[], extra: Record<string, unknown> = {}): Evidence => {
+    const counts: Record<string, number> = {};
+    for (const l of sequence) counts[l] = (counts[l] ?? 0) + 1;
+    return { kind: "sample", name, mode: "keep-alive", n: sequence.length, counts, connections: 1, sequence, errors: [], ...extra };
+  };
+  return [
+    plain("cookieless", ["webserver1", "webserver2", "webserver1", "webserver2"]),
+    plain("with-cookie", withCookie, { cookie: ".wsrv1", trace }),
+    plain("forged .wsrv2", ["webserver2", "webserver2", "webserver2"], { forged: "ROUTEID=.wsrv2" }),
+  ];
+}
+
+/** lvs.vrrp-failover's evidence as checks/lvs/vrrp-failover.ts writes it. */
+export function vrrpEvidence(served: boolean): Evidence {
+  const timeline = Array.from({ length: 50 }, (_, i) => {
+    const t = i * 100;
+    const down = t >= 1000 && t < (served ? 4800 : 5000);
+    const label = down ? "error:timeout" : i % 2 ? "webserver1" : "webserver2";
+    return { t, client: "grader", label, ...(down ? { error: "timeout" } : { status: 200 }) };
+  });
+  return {
+    kind: "vrrp-failover",
+    master: "10.0.0.2",
+    backup: "10.0.0.3",
+    vip: "10.0.0.10",
+    masterReleased: true,
+    outageMs: served ? 3800 : null,
+    failedRequests: served ? 38 : 40,
+    events: [
+      { t: 1000, what: "stop keepalived on the MASTER" },
+      { t: 1200, what: "stopped" },
+      { t: 1500, what: "MASTER released the VIP" },
+      { t: 4900, what: "restoring" },
+      { t: 5600, what: "started (verified)" },
+    ],
+    timeline,
+  };
+}
+
+/** A failover a person carried out (--interactive): the events src/runner/failover.ts writes then. */
+export function guidedFailoverEvidence(): Evidence {
+  const base = failoverEvidence(false);
+  return {
+    ...base,
+    events: [
+      { t: 1900, what: "asked to stop" },
+      { t: 2400, what: "stop confirmed" },
+      { t: 4000, what: "asked to start" },
+      { t: 4300, what: "start confirmed" },
+      { t: 4800, what: "rejoined" },
+    ],
+  };
+}
+
 const sshCommands: Evidence = {
   kind: "ssh-commands",
   commands: [
@@ -140,8 +202,26 @@ export function passingLab(): RunResult {
         { kind: "cookie-trace", client: 2, status: 200, backend: "webserver2", label: "webserver2", setCookie: ["ROUTEID=.wsrv2; path=/"], cookie: { value: ".wsrv2", route: "wsrv2", path: "/" } },
       ],
     }),
+    check({ id: "proxy.sticky", part: "proxy", outcome: "pass", points: 2, maxPoints: 2, evidence: stickyEvidence() }),
     check({ id: "proxy.failover", part: "proxy", outcome: "pass", points: 2, maxPoints: 2, evidence: [failoverEvidence(false), sshCommands] }),
   ]);
+}
+
+/** Part 1 with two directors: a VRRP failover that served again, and a guided web server failover. */
+export function vrrpLab(served = true): RunResult {
+  const result = base("Ana García", [
+    check({
+      id: "lvs.vrrp-failover",
+      part: "lvs",
+      outcome: served ? "pass" : "fail",
+      points: served ? 2 : 0,
+      maxPoints: 2,
+      ...(served ? {} : { fix: t("Arranque keepalived en el BACKUP.", "Start keepalived on the BACKUP.") }),
+      evidence: [vrrpEvidence(served), { kind: "restore", host: "balancer", restored: true }],
+    }),
+    check({ id: "lvs.failover", part: "lvs", outcome: "pass", points: 2, maxPoints: 2, evidence: [guidedFailoverEvidence()] }),
+  ]);
+  return { ...result, part: "lvs", partSource: "spec", notes: [] };
 }
 
 export function brokenLab(): RunResult {
@@ -185,6 +265,7 @@ export function brokenLab(): RunResult {
       fix: t("Compruebe que webserver2 está en el balanceador.", "Check that webserver2 is in the balancer."),
       evidence: [failoverEvidence(true), sshCommands],
     }),
+    check({ id: "proxy.sticky", part: "proxy", outcome: "pass", points: 2, maxPoints: 2, evidence: stickyEvidence(`ROUTEID=.wsrv1; path=/; x=${HOSTILE_PAGE}`) }),
     check({
       id: "proxy.modules",
       part: "proxy",

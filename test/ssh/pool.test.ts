@@ -1,9 +1,10 @@
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SshError, SshPool, sh, shQuote, shRaw, sshErrorBlame, sshCommandEvidence, sshErrorOutcome, sshErrorVerdict, type CommandRecord, type SshPoolOptions, type SshTarget } from "../../src/ssh/index.js";
-import { makeClientKey, makeTempDir, processAlive, startSshd, waitUntil, type ClientKey, type Sshd } from "./sshd.js";
+import { keygenFingerprint, makeClientKey, makeTempDir, processAlive, startSshd, waitUntil, type ClientKey, type Sshd } from "./sshd.js";
 
 // Loopback addresses of this file only, so test files running side by side do not collide.
 const BALANCER = "127.0.0.21";
@@ -345,5 +346,105 @@ describe("connection failures are typed", () => {
   it("refuses bad pool definitions", () => {
     expect(() => new SshPool(targets({ webserver1: { jump: "nowhere" } }), baseOptions)).toThrow(/nowhere/);
     expect(() => new SshPool([...targets(), ...targets()], baseOptions)).toThrow(/twice/);
+  });
+});
+
+/** A real OpenSSH agent (ssh-agent -D, in the foreground, as this test's child) holding `keys`. */
+interface Agent {
+  socket: string;
+  stop(): Promise<void>;
+}
+
+async function startAgent(name: string, keys: ClientKey[]): Promise<Agent> {
+  const socket = path.join(dir, `${name}.sock`);
+  const child: ChildProcess = spawn("ssh-agent", ["-D", "-a", socket], { stdio: "ignore" });
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      await exited;
+    }
+    rmSync(socket, { force: true });
+  };
+  try {
+    if (!(await waitUntil(() => existsSync(socket), 5000))) throw new Error(`ssh-agent did not create ${socket}`);
+    for (const key of keys) await execFileAsync("ssh-add", ["-q", key.privateKeyPath], { env: { ...process.env, SSH_AUTH_SOCK: socket } });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { socket, stop };
+}
+
+async function execFileAsync(file: string, args: string[], options: { env: NodeJS.ProcessEnv }): Promise<string> {
+  const { execFile } = await import("node:child_process");
+  return new Promise((resolve, reject) =>
+    execFile(file, args, { ...options, timeout: 10_000 }, (error, stdout, stderr) => (error ? reject(new Error(`${file}: ${stderr || error.message}`)) : resolve(stdout))),
+  );
+}
+
+describe("login through a real ssh-agent", () => {
+  const withoutKeyFile = (agent: string | boolean): Partial<Record<"balancer" | "webserver1", Partial<SshTarget>>> => ({
+    balancer: { privateKeyPath: undefined, agent },
+    webserver1: { privateKeyPath: undefined, agent },
+  });
+
+  it("logs in with the agent's key alone, on the balancer and through it on the web server", async () => {
+    const agent = await startAgent("agent-grader", [key]);
+    try {
+      const listed = await execFileAsync("ssh-add", ["-l"], { env: { ...process.env, SSH_AUTH_SOCK: agent.socket } });
+      const fingerprint = keygenFingerprint(`${key.privateKeyPath}.pub`);
+      expect(listed).toContain(fingerprint);
+      const before = balancer.log().length;
+      const pool = newPool(targets(withoutKeyFile(agent.socket)));
+      expect((await pool.get("balancer").exec("echo via-agent")).stdout).toBe("via-agent\n");
+      expect((await pool.get("webserver1").exec("hostname >/dev/null && echo inner")).stdout).toBe("inner\n");
+      // sshd says which key it accepted: the one the agent holds.
+      await waitUntil(() => /Accepted publickey for root/.test(balancer.log().slice(before)), 5000);
+      const accepted = balancer.log().slice(before).split("\n").filter((l) => /Accepted publickey for root/.test(l));
+      expect(accepted.length).toBeGreaterThanOrEqual(1);
+      expect(accepted[0]).toContain(fingerprint);
+    } finally {
+      await agent.stop();
+    }
+  });
+
+  it("agent: true takes the agent from SSH_AUTH_SOCK", async () => {
+    const agent = await startAgent("agent-env", [key]);
+    const saved = process.env.SSH_AUTH_SOCK;
+    process.env.SSH_AUTH_SOCK = agent.socket;
+    try {
+      const pool = newPool(targets(withoutKeyFile(true)));
+      expect((await pool.get("balancer").exec("echo env-agent")).stdout).toBe("env-agent\n");
+    } finally {
+      if (saved === undefined) delete process.env.SSH_AUTH_SOCK;
+      else process.env.SSH_AUTH_SOCK = saved;
+      await agent.stop();
+    }
+  });
+
+  it("an agent holding only a key the server does not accept → auth, blamed on the grader", async () => {
+    const agent = await startAgent("agent-stranger", [strangerKey]);
+    try {
+      const pool = newPool(targets(withoutKeyFile(agent.socket)));
+      const error = await expectSshError(pool.get("balancer").exec("true"));
+      expect(error.kind).toBe("auth");
+      expect(sshErrorBlame(error)).toBe("grader");
+      expect(error.fix.en).toMatch(/agent/);
+    } finally {
+      await agent.stop();
+    }
+  });
+
+  it("an agent socket nobody listens on → auth naming the agent, not a hang or a crash", async () => {
+    const agent = await startAgent("agent-gone", [key]);
+    await agent.stop();
+    const pool = newPool(targets(withoutKeyFile(agent.socket)));
+    const error = await expectSshError(pool.get("balancer").exec("true"));
+    expect(error.kind).toBe("auth");
+    // The reason says the agent was not there, not that the server refused a key.
+    expect(error.text.en).toMatch(/Could not use the SSH agent/);
+    expect(error.text.en).not.toMatch(/rejected/);
+    expect(error.fix.es).toMatch(/ssh-agent/);
   });
 });

@@ -2,7 +2,8 @@
  * The scheduling variants behave as named, on a real IPVS: rr alternates per new connection,
  * wrr 3:1 splits 12 connections 9:3, the wrong-weight and ignored-weight variants do not, a
  * missing real server is never reached, and a stopped keepalived leaves no ip_vs and a
- * refusing VIP. One VM; variants are switched by reloading keepalived.
+ * refusing VIP. One VM; variants are switched by reloading keepalived: between variants that
+ * keep it running, the same keepalived process (same PID) takes each new configuration.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startVmLab, type VmLab } from "../../fixtures/vm/index.js";
@@ -10,9 +11,19 @@ import { countBackends, getPage, samplePages } from "./helpers.js";
 
 describe("LVS lab scheduling variants", () => {
   let lab: VmLab;
+  /** keepalived's main process as the lab booted it. */
+  let bootPid: number | null;
+
+  /** The PID in keepalived's pid file, when that process is alive; null otherwise. */
+  async function keepalivedPid(): Promise<number | null> {
+    const result = await lab.directorExec("pid=$(cat /run/keepalived.pid) && kill -0 \"$pid\" && echo \"$pid\"");
+    const pid = Number(result.stdout.trim());
+    return result.code === 0 && Number.isInteger(pid) && pid > 1 ? pid : null;
+  }
 
   beforeAll(async () => {
     lab = await startVmLab({ variant: "rr" });
+    bootPid = await keepalivedPid();
   }, 300_000);
 
   afterAll(async () => {
@@ -20,6 +31,7 @@ describe("LVS lab scheduling variants", () => {
   }, 60_000);
 
   it("rr: each new connection goes to the other web server", async () => {
+    expect(bootPid).toEqual(expect.any(Number));
     expect(await lab.readIpvsTable()).toEqual({
       scheduler: "rr",
       persistenceTimeout: null,
@@ -32,6 +44,8 @@ describe("LVS lab scheduling variants", () => {
 
   it("wrr-3-1: 12 new connections split 9:3, webserver2 every fourth", async () => {
     await lab.setVariant("wrr-3-1");
+    // A reload (SIGHUP), not a restart: the same process now runs the new configuration.
+    expect(await keepalivedPid()).toBe(bootPid);
     expect(await lab.readIpvsTable()).toEqual({
       scheduler: "wrr",
       persistenceTimeout: null,
@@ -48,6 +62,7 @@ describe("LVS lab scheduling variants", () => {
 
   it("wrr-1-1: wrr with equal weights splits 6:6 where the spec asks for 3:1", async () => {
     await lab.setVariant("wrr-1-1");
+    expect(await keepalivedPid()).toBe(bootPid);
     expect(await lab.readIpvsTable()).toEqual({
       scheduler: "wrr",
       persistenceTimeout: null,
@@ -60,6 +75,7 @@ describe("LVS lab scheduling variants", () => {
 
   it("rr-with-weights: ipvsadm shows weights 3 and 1, yet rr alternates", async () => {
     await lab.setVariant("rr-with-weights");
+    expect(await keepalivedPid()).toBe(bootPid);
     expect(await lab.readIpvsTable()).toEqual({
       scheduler: "rr",
       persistenceTimeout: null,
@@ -72,6 +88,7 @@ describe("LVS lab scheduling variants", () => {
 
   it("missing-real-server: only webserver1 is in the table and answers", async () => {
     await lab.setVariant("missing-real-server");
+    expect(await keepalivedPid()).toBe(bootPid);
     expect(await lab.readIpvsTable()).toEqual({
       scheduler: "rr",
       persistenceTimeout: null,
@@ -87,12 +104,17 @@ describe("LVS lab scheduling variants", () => {
     const state = await lab.directorExec("pidof keepalived || echo no-keepalived; lsmod");
     expect(state.stdout).toContain("no-keepalived");
     expect(state.stdout).not.toMatch(/^ip_vs/m);
+    expect(await keepalivedPid()).toBeNull();
     const page = await getPage(lab.addresses.vip);
     expect(page).toMatchObject({ backend: null, error: "ECONNREFUSED" });
   });
 
   it("back to rr after keepalived-stopped: keepalived starts and the schedulers are loaded", async () => {
     await lab.setVariant("rr");
+    // keepalived was stopped, so this switch starts a new one.
+    const restarted = await keepalivedPid();
+    expect(restarted).toEqual(expect.any(Number));
+    expect(restarted).not.toBe(bootPid);
     const modules = await lab.directorExec("lsmod");
     expect(modules.stdout).toMatch(/^ip_vs_rr /m);
     expect(modules.stdout).toMatch(/^ip_vs_wrr /m);

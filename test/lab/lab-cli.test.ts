@@ -1,0 +1,192 @@
+/**
+ * `npm run lab` (scripts/lab.sh, run with bash to spare npm's start-up): it brings up a real
+ * reference lab of either part, shows it in status, prints a spec hagrade loads and the commands
+ * to grade it and take it down, and down leaves nothing behind. Bad flags are refused before
+ * anything is built. One Part 2 lab (namespaces) and one Part 1 lab (a qemu VM, booted once).
+ */
+import { execSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadSpec } from "../../src/config/index.js";
+import { getPage, hostTraces } from "../vm/helpers.js";
+import { run, type CommandResult } from "./helpers.js";
+
+const LAB_SH = fileURLToPath(new URL("../../scripts/lab.sh", import.meta.url));
+
+function lab(args: string[], timeoutMs = 60_000): Promise<CommandResult> {
+  return run("bash", [LAB_SH, ...args], timeoutMs);
+}
+
+/** The last non-empty line of stdout: where `up` prints the spec's path. */
+function lastLine(text: string): string {
+  return text.trimEnd().split("\n").at(-1) ?? "";
+}
+
+const shell = (command: string) => execSync(command, { encoding: "utf8" });
+
+describe("npm run lab: bad flags", () => {
+  it.each([
+    [["up", "--colour", "red"], "--colour"],
+    [["up", "--variant"], "--variant"],
+    [["up", "--part", "lbs"], "--part"],
+    [["status", "--variant", "rr"], "--variant"],
+    [["down", "--directors", "2"], "--directors"],
+    [["up", "--index", "x"], "--index"],
+  ])("%j: one line naming %s, exit 2, nothing printed on stdout", async (args, flag) => {
+    const result = await lab(args);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    const lines = result.stderr.trim().split("\n");
+    expect(lines, result.stderr).toHaveLength(1);
+    expect(lines[0]).toMatch(/^lab: /);
+    expect(lines[0]).toContain(flag);
+  });
+
+  it("names an unknown variant and lists the part's variants", async () => {
+    const result = await lab(["up", "--part", "lvs", "--variant", "wrr-9-1"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("'wrr-9-1'");
+    expect(result.stderr).toContain("wrr-3-1");
+    expect(result.stderr).not.toContain("no-cookie-header");
+  });
+
+  it("lists each part's own variants", async () => {
+    const proxy = await lab(["list"]);
+    const lvs = await lab(["list", "--part", "lvs"]);
+    expect(proxy.stdout.split("\n")).toContain("no-cookie-header");
+    expect(proxy.stdout.split("\n")).not.toContain("wrr-3-1");
+    expect(lvs.stdout.split("\n")).toContain("wrr-3-1");
+    expect(lvs.stdout.split("\n")).toContain("keepalived-stopped");
+  });
+});
+
+describe("npm run lab -- up --variant no-cookie-header (Part 2, network namespaces)", () => {
+  const name = `labcli-${process.pid}`;
+  let up: CommandResult;
+  let specPath: string;
+
+  beforeAll(async () => {
+    up = await lab(["up", "--variant", "no-cookie-header", "--name", name], 150_000);
+    specPath = lastLine(up.stdout);
+  }, 180_000);
+
+  afterAll(async () => {
+    await lab(["down", "--name", name], 60_000);
+  }, 90_000);
+
+  it("prints the spec's path last, then how to grade it and take it down", () => {
+    expect(up.code, up.stderr).toBe(0);
+    expect(specPath).toMatch(/^\/.*\/hg\d+\/lab\.yaml$/);
+    expect(existsSync(specPath)).toBe(true);
+    expect(up.stderr).toContain(`npx hagrade run --spec ${specPath}`);
+    expect(up.stderr).toContain(`npm run lab -- down --name ${name}`);
+    expect(up.stderr).toContain("variant no-cookie-header");
+  });
+
+  it("writes a spec hagrade loads, for Part 2, naming the lab", async () => {
+    const loaded = await loadSpec(specPath);
+    expect(loaded.ok, JSON.stringify(loaded)).toBe(true);
+    if (!loaded.ok) return;
+    expect(loaded.spec.part).toBe("proxy");
+    expect(loaded.spec.lab).toBe(name);
+    expect(existsSync(loaded.spec.ssh?.privateKey ?? "")).toBe(true);
+  });
+
+  it("status lists it with its variant, under Part 2", async () => {
+    const status = await lab(["status"]);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain("Part 2 (proxy) labs:");
+    expect(status.stdout).toContain("Part 1 (LVS) labs:");
+    const line = status.stdout.split("\n").find((l) => l.includes(` ${name} `));
+    expect(line, status.stdout).toBeDefined();
+    expect(line).toContain("variant=no-cookie-header");
+    expect(line).toContain("hosts up: balancer ws1 ws2 client");
+  });
+
+  it("down leaves no namespace, process or state folder", async () => {
+    const stateDir = dirname(specPath);
+    const index = basename(stateDir).replace(/^hg/, "");
+    const initPids = ["balancer", "ws1", "ws2", "client"].map((host) =>
+      readFileSync(join(stateDir, host, "init.pid"), "utf8").trim(),
+    );
+    for (const pid of initPids) expect(existsSync(`/proc/${pid}`)).toBe(true);
+    const down = await lab(["down", "--name", name], 60_000);
+    expect(down.code, down.stderr).toBe(0);
+    expect(shell("ip netns list")).not.toMatch(new RegExp(`^hg${index}-`, "m"));
+    for (const pid of initPids) expect(existsSync(`/proc/${pid}`)).toBe(false);
+    expect(shell(`ip -o link show`)).not.toContain(`hg${index}-g`);
+    expect(existsSync(stateDir)).toBe(false);
+    expect(readFileSync("/proc/self/mountinfo", "utf8")).not.toContain(`${stateDir}/`);
+    expect((await lab(["status", "--part", "proxy"])).stdout).not.toContain(` ${name} `);
+  });
+});
+
+describe("npm run lab -- up --part lvs --variant wrr-3-1 (Part 1, qemu VM)", () => {
+  const name = `labcli-vm-${process.pid}`;
+  let up: CommandResult;
+  let specPath: string;
+
+  beforeAll(async () => {
+    up = await lab(["up", "--part", "lvs", "--variant", "wrr-3-1", "--name", name], 300_000);
+    specPath = lastLine(up.stdout);
+  }, 320_000);
+
+  afterAll(async () => {
+    await lab(["down", "--part", "lvs", "--name", name], 60_000);
+  }, 90_000);
+
+  it("prints the spec's path last, then how to grade it and take it down", () => {
+    expect(up.code, up.stderr).toBe(0);
+    expect(specPath).toMatch(/^\/.*\/hgvm\d+\/lab\.yaml$/);
+    expect(existsSync(specPath)).toBe(true);
+    expect(up.stderr).toContain(`npx hagrade run --spec ${specPath}`);
+    expect(up.stderr).toContain(`npm run lab -- down --part lvs --name ${name}`);
+    expect(up.stderr).toContain("variant wrr-3-1");
+  });
+
+  it("writes a spec hagrade loads, for Part 1 with wrr, and the VIP answers", async () => {
+    const loaded = await loadSpec(specPath);
+    expect(loaded.ok, JSON.stringify(loaded)).toBe(true);
+    if (!loaded.ok) return;
+    expect(loaded.spec.part).toBe("lvs");
+    expect(loaded.spec.expect?.lbAlgo).toBe("wrr");
+    const page = await getPage(loaded.spec.vip.address);
+    expect(page.status).toBe(200);
+    expect(page.backend).toMatch(/^webserver[12]$/);
+  });
+
+  it("status lists it with its variant, and its IPVS table is the variant's", async () => {
+    const status = await lab(["status", "--part", "lvs"]);
+    const line = status.stdout.split("\n").find((l) => l.includes(` ${name} `));
+    expect(line, status.stdout).toBeDefined();
+    expect(line).toContain("variant=wrr-3-1");
+    expect(line).toMatch(/running \(qemu pid \d+\)/);
+    const table = await lab(["status", "--part", "lvs", "--name", name]);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(/^TCP\s+\S+:80 wrr/m);
+    expect(table.stdout).toMatch(/Masq\s+3\s/);
+  });
+
+  it("variant switches the running lab (keepalived reload) and rewrites its spec", async () => {
+    const switched = await lab(["variant", "--part", "lvs", "--name", name, "--variant", "rr"], 90_000);
+    expect(switched.code, switched.stderr).toBe(0);
+    expect(lastLine(switched.stdout)).toBe(specPath);
+    const status = await lab(["status", "--part", "lvs"]);
+    expect(status.stdout.split("\n").find((l) => l.includes(` ${name} `))).toContain("variant=rr ");
+    const loaded = await loadSpec(specPath);
+    expect(loaded.ok && loaded.spec.expect?.lbAlgo).toBe("rr");
+  });
+
+  it("down leaves no qemu, tap, namespace, mount, route or state folder", async () => {
+    const stateDir = dirname(specPath);
+    const index = Number(basename(stateDir).replace(/^hgvm/, ""));
+    expect(hostTraces(index, shell).some((t) => t.startsWith("qemu:"))).toBe(true);
+    const down = await lab(["down", "--part", "lvs", "--name", name], 60_000);
+    expect(down.code, down.stderr).toBe(0);
+    expect(hostTraces(index, shell)).toEqual([]);
+    expect(existsSync(stateDir)).toBe(false);
+    expect((await lab(["status", "--part", "lvs"])).stdout).not.toContain(` ${name} `);
+  });
+});
