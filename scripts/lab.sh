@@ -106,18 +106,24 @@ grade_hint() { # SPEC
   fi
 }
 
-up_proxy() {
-  local log spec state i lab_name lab_variant
-  bash scripts/ensure-deps.sh --netns
+# Runs a lab script's `up` and prints the spec path (its last line of output). The script's own
+# progress lines only matter when it fails: then they are shown.
+lab_up() { # SCRIPT ARG...
+  local log out
   log=$(mktemp)
-  local args=(up --origin manual "${selector[@]}")
-  [ -n "$variant" ] && args+=(--variant "$variant")
-  # The lab script's own progress lines only matter when it fails.
-  if ! spec=$(bash "$proxy_lab" "${args[@]}" 2>"$log"); then
-    cat "$log" >&2; rm -f "$log"; exit 1
+  if ! out=$(bash "$@" 2>"$log"); then
+    cat "$log" >&2; rm -f "$log"; return 1
   fi
   rm -f "$log"
-  spec=$(printf '%s\n' "$spec" | tail -n 1)
+  printf '%s\n' "$out" | tail -n 1
+}
+
+up_proxy() {
+  local spec state i lab_name lab_variant
+  bash scripts/ensure-deps.sh --netns
+  local args=(up --origin manual "${selector[@]}")
+  [ -n "$variant" ] && args+=(--variant "$variant")
+  spec=$(lab_up "$proxy_lab" "${args[@]}") || exit 1
   state=$(dirname "$spec")
   i=$(basename "$state"); i=${i#hg}
   lab_name=$(cat "$state/name"); lab_variant=$(cat "$state/variant")
@@ -140,18 +146,13 @@ EOF
 }
 
 up_lvs() {
-  local log spec state i lab_name lab_variant down_hint other
+  local spec state i lab_name lab_variant down_hint other
   if [ -x node_modules/.bin/tsx ]; then bash scripts/ensure-deps.sh --vm; else bash scripts/ensure-deps.sh --npm --vm; fi
   echo "lab: booting the LVS lab's director VM (20-45 s: the VM runs under software emulation)..." >&2
-  log=$(mktemp)
   local args=(up --origin manual "${selector[@]}")
   [ -n "$variant" ] && args+=(--variant "$variant")
   [ -n "$directors" ] && args+=(--directors "$directors")
-  if ! spec=$(bash "$lvs_lab" "${args[@]}" 2>"$log"); then
-    cat "$log" >&2; rm -f "$log"; exit 1
-  fi
-  rm -f "$log"
-  spec=$(printf '%s\n' "$spec" | tail -n 1)
+  spec=$(lab_up "$lvs_lab" "${args[@]}") || exit 1
   state=$(dirname "$spec")
   i=$(basename "$state"); i=${i#hgvm}
   lab_name=$(cat "$state/name" 2>/dev/null || echo "hgvm$i")

@@ -1,7 +1,7 @@
 import type { Backend } from "../../src/config/schema.js";
 import { defineCheck, fail, inconclusive, pass, text } from "../../src/runner/check.js";
 import type { CheckContext } from "../../src/runner/context.js";
-import { findRouteCookie } from "../../src/runner/cookies.js";
+import { issuedRoutes } from "../../src/runner/cookies.js";
 import { failoverUnavailable, measureFailover, PERSON_BOUND_MS, sharedFailoverVerdict, type Mark } from "../../src/runner/failover.js";
 import type { Evidence } from "../../src/runner/types.js";
 
@@ -20,8 +20,8 @@ const ROUTE_PROBES = 12;
 async function issuedRoute(ctx: CheckContext, victim: Backend): Promise<string> {
   for (let i = 0; i < ROUTE_PROBES; i++) {
     const r = await ctx.http.get({ retries: 0 });
-    if (!r.ok || r.label !== victim.name) continue;
-    const route = findRouteCookie(r.setCookie, ctx.spec.expect.cookieName)?.route;
+    if (!r.ok) continue;
+    const route = issuedRoutes(ctx.spec.expect.cookieName, [{ backend: r.label ?? null, setCookie: r.setCookie }]).get(victim.name);
     if (route) return route;
   }
   return victim.route;

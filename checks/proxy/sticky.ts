@@ -1,5 +1,5 @@
 import { defineCheck, fail, inconclusive, pass, text } from "../../src/runner/check.js";
-import { findRouteCookie } from "../../src/runner/cookies.js";
+import { issuedRoutes } from "../../src/runner/cookies.js";
 import { countLabels, sampleEvidence } from "../../src/runner/evidence.js";
 import type { Evidence } from "../../src/runner/types.js";
 
@@ -111,16 +111,6 @@ export default defineCheck({
     );
   },
 });
-
-/** backend → route, as the balancer's own Set-Cookie headers paired them. */
-function issuedRoutes(cookieName: string, records: readonly { backend: string | null; setCookie: string[] }[]): Map<string, string> {
-  const routes = new Map<string, string>();
-  for (const r of records) {
-    const cookie = r.backend ? findRouteCookie(r.setCookie, cookieName) : undefined;
-    if (cookie?.route && r.backend && !routes.has(r.backend)) routes.set(r.backend, cookie.route);
-  }
-  return routes;
-}
 
 function fmt(counts: Record<string, number>): string {
   return Object.entries(counts).map(([k, v]) => `${k}: ${v}`).join(", ");

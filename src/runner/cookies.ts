@@ -9,6 +9,19 @@ export interface RouteCookie {
   path: string | null;
 }
 
+/**
+ * backend → route, as the balancer's own Set-Cookie headers paired them (the first route each
+ * backend was seen to issue). A route swapped against the spec shows here as the lab has it.
+ */
+export function issuedRoutes(cookieName: string, records: readonly { backend: string | null; setCookie: readonly string[] }[]): Map<string, string> {
+  const routes = new Map<string, string>();
+  for (const r of records) {
+    const cookie = r.backend ? findRouteCookie(r.setCookie, cookieName) : undefined;
+    if (cookie?.route && r.backend && !routes.has(r.backend)) routes.set(r.backend, cookie.route);
+  }
+  return routes;
+}
+
 /** The sticky cookie among a response's Set-Cookie headers, if any. */
 export function findRouteCookie(setCookie: readonly string[], cookieName: string): RouteCookie | undefined {
   for (const raw of setCookie) {
