@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 lab_root=${HAGRADE_LAB_ROOT:-/tmp/hagrade-lab}
+before=""
 vm_root=${HAGRADE_VM_STATE:-${TMPDIR:-/tmp}/hagrade-vm}
 
 # Prints one line per thing a lab left on this machine; nothing when it is clean. Only what the
@@ -44,7 +45,8 @@ leftovers() {
     cmd=""
     [ -r "/proc/$p/cmdline" ] && cmd=$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null || true)
     mounts=""
-    if [ -r "/proc/$p/mountinfo" ]; then mounts=$(<"/proc/$p/mountinfo") 2>/dev/null || true; fi
+    # A process that is exiting has no mount table to read (EINVAL): it is skipped quietly.
+    if [ -r "/proc/$p/mountinfo" ]; then { mounts=$(<"/proc/$p/mountinfo"); } 2>/dev/null || true; fi
     cwd=$(readlink "/proc/$p/cwd" 2>/dev/null || true)
     if [[ $cmd == *"$lab_root/hg"* || $cmd == *"$vm_root/hgvm"* || $cmd == *qemu-system*hgvm* ||
       $cwd == "$lab_root/hg"* || $cwd == "$vm_root/hgvm"* ||
@@ -56,7 +58,10 @@ leftovers() {
   done
 
   for d in "$lab_root"/hg[0-9]* "$vm_root"/hgvm[0-9]*; do
-    [ -e "$d" ] && echo "state folder $d (keys, specs, logs)"
+    [ -e "$d" ] || continue
+    echo "state folder $d (keys, specs, logs)"
+    # Who started it: the VM lab writes its owner (process, command, test file).
+    [ -f "$d/owner" ] && sed 's/^/  started by: /' "$d/owner"
   done
 
   while read -r line; do
@@ -65,9 +70,57 @@ leftovers() {
   return 0
 }
 
+# The `lab.sh down` processes still running: a teardown the suite started but that had not
+# finished when vitest exited.
+teardowns_in_flight() {
+  local p cmd
+  for p in /proc/[0-9]*; do
+    p=${p#/proc/}
+    cmd=$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null || true)
+    [[ $cmd == *"fixtures/"*"/lab.sh down"* ]] && echo "$p ${cmd:0:160}"
+  done
+  return 0
+}
+
+# The labs up right now, one `hg<I>` or `hgvm<I>` a line: by namespace or state folder.
+labs_up() {
+  {
+    ip netns list 2>/dev/null | awk '{print $1}' | sed -nE 's/^(hg(vm)?[0-9]+)-.*/\1/p'
+    for d in "$lab_root"/hg[0-9]* "$vm_root"/hgvm[0-9]*; do [ -e "$d" ] && basename "$d"; done
+  } | sort -u
+  return 0
+}
+
+# Keeps the leftover lines that are not about a lab in $before (labs a person had up before the
+# suite: they are theirs, not the suite's).
+without_labs_before() {
+  local lab n pattern="" line
+  for lab in $before; do
+    n=${lab##*[a-z]}
+    if [[ $lab == hgvm* ]]; then
+      pattern+="|hgvm$n([^0-9]|\$)|(^|[^0-9])10\.23[01]\.$n\."
+    else
+      pattern+="|hg$n([^0-9]|\$)|(^|[^0-9])10\.22[01]\.$n\."
+    fi
+  done
+  if [ -z "$pattern" ]; then cat; return 0; fi
+  grep -vE "${pattern#|}" || true
+}
+
 report_leftovers() {
-  local left
-  left=$(leftovers)
+  local left waiting first
+  # A teardown still in flight when vitest exits is named, and given 60 s to finish.
+  first=$(teardowns_in_flight)
+  if [ -n "$first" ]; then
+    echo "test: lab teardowns still running after the suite (waiting for them):" >&2
+    printf '  %s\n' "${first//$'\n'/$'\n'  }" >&2
+    for _ in $(seq 120); do
+      waiting=$(teardowns_in_flight)
+      [ -z "$waiting" ] && break
+      sleep 0.5
+    done
+  fi
+  left=$(leftovers | without_labs_before)
   [ -z "$left" ] && return 0
   echo "test: labs left behind after the suite:" >&2
   printf '  %s\n' "${left//$'\n'/$'\n'  }" >&2
@@ -80,6 +133,12 @@ if [ "${1:-}" = "--leftovers" ]; then
 fi
 
 bash scripts/ensure-deps.sh
+# Labs already up (`npm run lab -- up`) are left alone: tests take free indices beside them,
+# and the leftover check and its cleanup only look at what the suite started.
+before=$(labs_up | tr '\n' ' ')
+if [ -n "${before// /}" ]; then
+  echo "test: labs up before the suite, left alone: $before" >&2
+fi
 status=0
 if [ "${1:-}" = "--chaos" ]; then
   # The kill loops run the built CLI, as a user's shell would.
@@ -92,8 +151,26 @@ fi
 # Nothing may be left behind: namespaces, processes, mounts, state folders, /etc/hosts lines.
 if ! report_leftovers; then
   status=1
-  # Clean up after saying what was left, so the next run starts from a clean machine.
-  if [ -f fixtures/netns/lab.sh ]; then bash fixtures/netns/lab.sh down --all >&2 || true; fi
-  if [ -f fixtures/vm/lab.sh ]; then bash fixtures/vm/lab.sh down --all >&2 || true; fi
+  # HAGRADE_TEST_KEEP_LEFTOVERS=1 leaves them up for a person to look at (and a suite nested in
+  # another, whose labs come and go meanwhile, must not take those down).
+  if [ "${HAGRADE_TEST_KEEP_LEFTOVERS:-0}" = 1 ]; then
+    echo "test: HAGRADE_TEST_KEEP_LEFTOVERS=1: left up; take them down with: npm run lab -- down --all" >&2
+    exit $status
+  fi
+  # Clean up after saying what was left, so the next run starts from a clean machine; labs that
+  # were up before the suite stay up.
+  for lab in $(labs_up); do
+    [[ " $before " == *" $lab "* ]] && continue
+    if [[ $lab == hgvm* ]]; then
+      bash fixtures/vm/lab.sh down --index "${lab#hgvm}" >&2 || true
+    else
+      bash fixtures/netns/lab.sh down --index "${lab#hg}" >&2 || true
+    fi
+  done
+  # Pieces no index names any more (a stray mount or process) need the full sweep.
+  if [ -z "${before// /}" ] && [ -n "$(leftovers)" ]; then
+    bash fixtures/netns/lab.sh down --all >&2 || true
+    bash fixtures/vm/lab.sh down --all >&2 || true
+  fi
 fi
 exit $status

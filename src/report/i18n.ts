@@ -348,6 +348,7 @@ const FIELD_NAMES: Record<string, Text> = {
   dependsOn: { es: "depende de", en: "depends on" },
   durationMs: { es: "duración (ms)", en: "duration (ms)" },
   detail: { es: "detalle", en: "detail" },
+  doing: { es: "en curso", en: "doing" },
   error: { es: "fallo", en: "error" },
   errorKind: { es: "tipo de fallo", en: "kind of error" },
   expected: { es: "esperado", en: "expected" },

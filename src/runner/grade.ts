@@ -94,6 +94,7 @@ export async function gradeLab(spec: LabSpec, options: GradeOptions): Promise<Gr
   const lingering: Promise<unknown>[] = [];
   // Each check counts what it sends; the run's totals are their sum plus the part detection's.
   const checkTraffic = new Map<string, Traffic>();
+  const lastProgress = new Map<string, Text>();
 
   const makeCtx = (check: CheckDefinition<CheckContext>, signal: AbortSignal): CheckContext => {
     // A wait reports its elapsed seconds on every poll: only a changed line reaches the reporters.
@@ -101,6 +102,7 @@ export async function gradeLab(spec: LabSpec, options: GradeOptions): Promise<Gr
     const progress = (t: Text) => {
       if (shown && shown.es === t.es && shown.en === t.en) return;
       shown = t;
+      lastProgress.set(check.id, t);
       events.onCheckProgress(check.id, t);
     };
     const own = new Traffic();
@@ -169,6 +171,7 @@ export async function gradeLab(spec: LabSpec, options: GradeOptions): Promise<Gr
       ...(options.signal ? { signal: options.signal } : {}),
       onLinger: (work) => lingering.push(work),
       extraEvidence: (_check, ctx) => (ctx as CheckContext).ssh?.evidence() ?? [],
+      progressOf: (check) => lastProgress.get(check.id),
       trafficOf: (check): CheckTraffic | undefined => {
         const own = checkTraffic.get(check.id);
         return own ? { httpRequests: own.httpRequests, sshCommands: own.sshCommands } : undefined;

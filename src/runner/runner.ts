@@ -19,6 +19,11 @@ export interface ScheduleOptions {
   gate?: (check: CheckDefinition<never>) => Verdict | undefined | Promise<Verdict | undefined>;
   /** Evidence the runner adds to a check's own (the SSH commands it ran). */
   extraEvidence?: (check: CheckDefinition<never>, ctx: unknown) => Evidence[];
+  /**
+   * What the check last said it was doing (its progress line): a check cut short by its deadline
+   * or the run's budget keeps it in its message and evidence, so the report says where it stopped.
+   */
+  progressOf?: (check: CheckDefinition<never>, ctx: unknown) => Text | undefined;
   /** What the check sent, recorded on its result (the bench's per-phase request and SSH counts). */
   trafficOf?: (check: CheckDefinition<never>, ctx: unknown) => CheckTraffic | undefined;
   /** Default per-check deadline when the check declares none. */
@@ -112,7 +117,8 @@ export async function runChecks<Ctx>(
       options.signal?.aborted
         ? Promise.resolve(budgetVerdict("skipped"))
         : runWithDeadline(check, make, check.timeoutMs ?? options.defaultTimeoutMs ?? 120_000, options.signal, options.onLinger);
-    const verdict = check.usesVip ? await vipLock.run(execute) : await execute();
+    const ran = check.usesVip ? await vipLock.run(execute) : await execute();
+    const verdict = ctx === undefined ? ran : withProgressAtCut(ran, options.progressOf?.(check as CheckDefinition<never>, ctx));
     const extra = ctx === undefined ? [] : (options.extraEvidence?.(check as CheckDefinition<never>, ctx) ?? []);
     const traffic = ctx === undefined ? undefined : options.trafficOf?.(check as CheckDefinition<never>, ctx);
     return finish(extra.length ? { ...verdict, evidence: [...verdict.evidence, ...extra] } : verdict, traffic);
@@ -139,6 +145,17 @@ export async function runChecks<Ctx>(
     await p;
   }
   return ordered.map((c) => results.get(c.id)!);
+}
+
+/** A verdict of a check cut short (deadline or budget) names what the check was doing then. */
+function withProgressAtCut(verdict: Verdict, doing: Text | undefined): Verdict {
+  const cut = verdict.evidence.some((e) => e.kind === "deadline" || e.kind === "budget");
+  if (!cut || doing === undefined || verdict.outcome !== "inconclusive") return verdict;
+  return {
+    ...verdict,
+    message: { es: `${verdict.message.es} Se cortó en: ${doing.es}.`, en: `${verdict.message.en} Cut while: ${doing.en}.` },
+    evidence: verdict.evidence.map((e) => (e.kind === "deadline" || e.kind === "budget" ? { ...e, doing } : e)),
+  };
 }
 
 /** The verdict of a check cut short (inconclusive) or never started (skipped) by the run's budget. */

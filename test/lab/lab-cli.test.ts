@@ -4,8 +4,9 @@
  * to grade it and take it down, and down leaves nothing behind. Bad flags are refused before
  * anything is built. One Part 2 lab (namespaces) and one Part 1 lab (a qemu VM, booted once).
  */
-import { execSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { execFile, execSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -59,6 +60,24 @@ describe("npm run lab: bad flags", () => {
     expect(proxy.stdout.split("\n")).not.toContain("wrr-3-1");
     expect(lvs.stdout.split("\n")).toContain("wrr-3-1");
     expect(lvs.stdout.split("\n")).toContain("keepalived-stopped");
+  });
+});
+
+describe("npm run lab -- status while another lab boots", () => {
+  it("lists an LVS lab that has a state folder but no spec yet as booting, exit 0", async () => {
+    // A state root of its own: a lab the moment after its index is claimed (folder, no lab.yaml).
+    const root = mkdtempSync(join(tmpdir(), "hagrade-vm-state-"));
+    try {
+      mkdirSync(join(root, "hgvm7"));
+      const result = await new Promise<CommandResult>((resolve) => {
+        execFile("bash", [LAB_SH, "status", "--part", "lvs"], { env: { ...process.env, HAGRADE_VM_STATE: root }, timeout: 30_000 },
+          (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr }));
+      });
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toMatch(/^hgvm7 +- +variant=\? +origin=- +booting$/m);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,3 +1,4 @@
+import { execFile } from "node:child_process";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -291,6 +292,29 @@ describe("the reference lab (correct variant)", () => {
     expect(apachePids.length).toBeGreaterThan(0);
     for (const pid of apachePids) expect(r.stderr).toMatch(new RegExp(`^ +process ${pid} \\(apache2\\): `, "m"));
   });
+
+  it("npm test leaves a lab that was up before it alone: named as such, not reported as left behind", async () => {
+    const i = lab.index;
+    // A real nested `npm test` of one small file, as a developer with a lab up would run it.
+    // Other workers' labs come and go meanwhile: the nested run may report them, never take them down.
+    const env = {
+      ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("VITEST"))),
+      HAGRADE_TEST_KEEP_LEFTOVERS: "1",
+    };
+    const nested = await new Promise<{ code: number; stderr: string }>((resolve) => {
+      execFile(
+        "bash",
+        [join(import.meta.dirname, "../../scripts/test.sh"), "test/config/paths.test.ts"],
+        { env, timeout: 170_000, killSignal: "SIGKILL", cwd: join(import.meta.dirname, "../..") },
+        (error, _stdout, stderr) => resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stderr }),
+      );
+    });
+    expect(nested.stderr).toMatch(new RegExp(`labs up before the suite, left alone: .*\\bhg${i}\\b`));
+    // Other workers' labs may come and go meanwhile; this lab must not be named or stopped.
+    expect(nested.stderr).not.toMatch(new RegExp(`^ +(namespace hg${i}-|state folder ${lab.stateDir})`, "m"));
+    expect((await run("ip", ["netns", "list"])).stdout).toMatch(new RegExp(`^hg${i}-bal`, "m"));
+    expect(existsSync(lab.stateDir)).toBe(true);
+  }, 180_000);
 
   it("takes everything down: namespaces, processes, link, route, state, mounts", async () => {
     const i = lab.index;
