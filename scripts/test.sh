@@ -43,7 +43,7 @@ leftovers() {
     p=${p#/proc/}
     [ "$p" = "$$" ] || [ "$p" = "${BASHPID:-$$}" ] && continue
     cmd=""
-    [ -r "/proc/$p/cmdline" ] && cmd=$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null || true)
+    { cmd=$(tr '\0' ' ' <"/proc/$p/cmdline"); } 2>/dev/null || cmd=""
     mounts=""
     # A process that is exiting has no mount table to read (EINVAL): it is skipped quietly.
     if [ -r "/proc/$p/mountinfo" ]; then { mounts=$(<"/proc/$p/mountinfo"); } 2>/dev/null || true; fi
@@ -76,7 +76,7 @@ teardowns_in_flight() {
   local p cmd
   for p in /proc/[0-9]*; do
     p=${p#/proc/}
-    cmd=$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null || true)
+    { cmd=$(tr '\0' ' ' <"/proc/$p/cmdline"); } 2>/dev/null || cmd=""
     [[ $cmd == *"fixtures/"*"/lab.sh down"* ]] && echo "$p ${cmd:0:160}"
   done
   return 0

@@ -4,12 +4,13 @@
  * to grade it and take it down, and down leaves nothing behind. Bad flags are refused before
  * anything is built. One Part 2 lab (namespaces) and one Part 1 lab (a qemu VM, booted once).
  */
-import { execFile, execSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { execFile, execSync, spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stopVmLab, vmStateRoot } from "../../fixtures/vm/index.js";
 import { loadSpec } from "../../src/config/index.js";
 import { getPage, hostTraces } from "../vm/helpers.js";
 import { run, type CommandResult } from "./helpers.js";
@@ -209,3 +210,43 @@ describe("npm run lab -- up --part lvs --variant wrr-3-1 (Part 1, qemu VM)", () 
     expect((await lab(["status", "--part", "lvs"])).stdout).not.toContain(` ${name} `);
   });
 });
+
+describe("npm run lab -- up --part lvs, interrupted with Ctrl-C while the VM boots", () => {
+  it("takes the half-booted lab down: no qemu, namespace, mount or state folder is left", async () => {
+    const name = `labcli-int-${process.pid}`;
+    // Its own process group, as a terminal's foreground job: Ctrl-C reaches every process in it.
+    const child = spawn("bash", [LAB_SH, "up", "--part", "lvs", "--name", name], { detached: true, stdio: "ignore" });
+    const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.once("exit", (code, signal) => resolve(signal ?? code)));
+    let index: number | undefined;
+    try {
+      // The lab's owner file names the `up` that claimed it; Ctrl-C once its qemu runs.
+      const deadline = Date.now() + 120_000;
+      while (index === undefined && Date.now() < deadline) {
+        index = bootingLabNamed(name);
+        if (index === undefined) await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(index, "the lab never reached the booting qemu").toBeDefined();
+      process.kill(-child.pid!, "SIGINT");
+      await exited;
+      expect(hostTraces(index!, shell)).toEqual([]);
+      expect(existsSync(join(vmStateRoot(), `hgvm${index}`))).toBe(false);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, "SIGKILL");
+      if (index !== undefined) await stopVmLab(index);
+    }
+  }, 180_000);
+});
+
+/** The index of the LVS lab whose `up --name NAME` is booting (its qemu runs), if any. */
+function bootingLabNamed(name: string): number | undefined {
+  const root = vmStateRoot();
+  if (!existsSync(root)) return undefined;
+  for (const entry of readdirSync(root)) {
+    const index = /^hgvm(\d+)$/.exec(entry)?.[1];
+    if (index === undefined) continue;
+    const owner = join(root, entry, "owner");
+    if (!existsSync(owner) || !readFileSync(owner, "utf8").includes(`--name ${name}`)) continue;
+    if (existsSync(join(root, entry, "vm.pid"))) return Number(index);
+  }
+  return undefined;
+}
