@@ -1,7 +1,6 @@
 import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { parseArgs, type ParseArgsConfig } from "node:util";
 import { formatProblems, loadSpec } from "./config/load.js";
 import { SecretRegistry } from "./config/secrets.js";
 import { readCapped } from "./config/read-capped.js";
@@ -16,15 +15,14 @@ import { gradeLab } from "./runner/grade.js";
 import { terminalPrompter } from "./runner/prompter.js";
 import { openSsh } from "./runner/remote.js";
 import { listPendingJournals, replayJournal, RestoreJournal } from "./ssh/index.js";
-import type { Lang, PartOption, RunResult } from "./runner/types.js";
+import type { RunResult } from "./runner/types.js";
 import { VERSION } from "./version.js";
 import { EXIT } from "./exit.js";
 import { BATCH_HELP, cmdBatch, cmdMerge, cmdRegrade } from "./batch/cli.js";
+import { UsageError, parseFlags, parseFlagsAndArgs, pickLang, pickPart } from "./cli-args.js";
 
 /** Exit codes: a contract for CI jobs and batch scripts (see src/exit.ts). */
 export { EXIT };
-
-class UsageError extends Error {}
 
 const MAX_RESULT_BYTES = 64 * 1024 * 1024;
 
@@ -61,22 +59,8 @@ Exit codes: 0 graded and score >= min-score, 1 the lab has faults, 2 bad input,
 3 the grader could not reach what it must (infrastructure error).
 `;
 
-function parse<const T extends NonNullable<ParseArgsConfig["options"]>>(args: string[], options: T) {
-  try {
-    return parseArgs({ args, options, allowPositionals: false, strict: true as const });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-}
-
-function pickLang(value: unknown, fallback: Lang): Lang {
-  if (value === undefined) return fallback;
-  if (value === "es" || value === "en") return value;
-  throw new UsageError(`--lang must be es or en (got "${String(value)}")`);
-}
-
 async function cmdRun(args: string[]): Promise<number> {
-  const { values } = parse(args, {
+  const { values } = parseFlags(args, {
     spec: { type: "string" },
     part: { type: "string" },
     lang: { type: "string" },
@@ -92,10 +76,7 @@ async function cmdRun(args: string[]): Promise<number> {
     "journal-dir": { type: "string" },
   });
   if (!values.spec) throw new UsageError("--spec FILE is required (write one with `hagrade init`)");
-  const part = values.part as string | undefined;
-  if (part !== undefined && !["auto", "lvs", "proxy"].includes(part)) {
-    throw new UsageError(`--part must be auto, lvs or proxy (got "${part}")`);
-  }
+  const part = pickPart(values.part);
   let minScore: number | undefined;
   if (values["min-score"] !== undefined) {
     minScore = Number(values["min-score"]);
@@ -138,7 +119,7 @@ async function cmdRun(args: string[]): Promise<number> {
     acceptNewHostKeys: Boolean(values["accept-new-host-keys"]),
     journalDir: resolve(String(values["journal-dir"] ?? join("reports", ".journal"))),
     specPath,
-    ...(part ? { part: part as PartOption } : {}),
+    ...(part ? { part } : {}),
     ...(values.only ? { only: String(values.only).split(",").map((s) => s.trim()).filter(Boolean) } : {}),
     reporters,
     secrets,
@@ -158,7 +139,7 @@ export function exitCodeFor(result: RunResult, minScore: number): number {
  * from the restore journals, and verifies it. Exit 0 when every journal is complete.
  */
 async function cmdRestore(args: string[]): Promise<number> {
-  const { values } = parse(args, {
+  const { values } = parseFlags(args, {
     journal: { type: "string" },
     dir: { type: "string" },
     spec: { type: "string" },
@@ -212,18 +193,13 @@ async function cmdRestore(args: string[]): Promise<number> {
 
 /** Re-renders a saved JSON result in any format, without touching the lab. */
 async function cmdReport(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: { html: { type: "string" }, junit: { type: "string" }, json: { type: "string" }, lang: { type: "string" }, console: { type: "boolean", default: false } },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseFlagsAndArgs(args, {
+    html: { type: "string" },
+    junit: { type: "string" },
+    json: { type: "string" },
+    lang: { type: "string" },
+    console: { type: "boolean", default: false },
+  });
   if (positionals.length !== 1) throw new UsageError("usage: hagrade report RESULT.json [--html FILE] [--junit FILE] [--json FILE] [--lang es|en]");
   const file = resolve(positionals[0]!);
   let result: RunResult;
@@ -259,7 +235,7 @@ async function cmdReport(args: string[]): Promise<number> {
 }
 
 async function cmdInit(args: string[]): Promise<number> {
-  const { values } = parse(args, { lang: { type: "string" }, out: { type: "string" }, force: { type: "boolean", default: false } });
+  const { values } = parseFlags(args, { lang: { type: "string" }, out: { type: "string" }, force: { type: "boolean", default: false } });
   const lang = pickLang(values.lang, "es");
   const text = starterSpec(lang);
   if (!values.out) {

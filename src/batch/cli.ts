@@ -1,17 +1,17 @@
 /**
  * `hagrade batch`, `hagrade merge` and `hagrade regrade`: the class-level commands. They return
- * exit codes (the same contract as `run`) and print problems instead of throwing.
+ * exit codes (the same contract as `run`); bad flags are UsageErrors, printed by the CLI as for
+ * every command.
  */
 import { existsSync, statSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { htmlReporter } from "../report/html.js";
 import { jsonReporter } from "../report/json.js";
 import { junitReporter } from "../report/junit.js";
 import { gradescopeReporter } from "../report/gradescope.js";
 import { safeForTerminal } from "../report/terminal.js";
-import type { Lang, PartOption, RunResult } from "../runner/types.js";
+import type { Lang, RunResult } from "../runner/types.js";
 import { readEntries, writeEntry } from "./entry.js";
 import { mergeShards, writeClassOutputs } from "./class.js";
 import { loadRoster, formatRosterProblems } from "./roster.js";
@@ -20,6 +20,7 @@ import { loadRubric, regradeResult } from "./regrade.js";
 import type { ClassSummary } from "./summary.js";
 import type { LabEntry } from "./entry.js";
 import { EXIT } from "../exit.js";
+import { UsageError, parseFlags, parseFlagsAndArgs, pickLang, pickPart } from "../cli-args.js";
 import { LAB_STATUS_WORDS as STATUS_WORDS } from "../report/class-html.js";
 
 
@@ -38,54 +39,33 @@ Options of batch:
   --lang, --part, --only, --disruptive, --long, --accept-new-host-keys   as for run
 `;
 
-function badInput(message: string): number {
-  process.stderr.write(`hagrade: ${safeForTerminal(message)}\nRun \`hagrade --help\` for usage.\n`);
-  return EXIT.badInput;
-}
-
-function lang(value: unknown, fallback: Lang): Lang | undefined {
-  if (value === undefined) return fallback;
-  return value === "es" || value === "en" ? value : undefined;
-}
-
 export async function cmdBatch(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      options: {
-        roster: { type: "string" },
-        "spec-template": { type: "string" },
-        out: { type: "string" },
-        concurrency: { type: "string" },
-        budget: { type: "string" },
-        shard: { type: "string" },
-        force: { type: "boolean", default: false },
-        lang: { type: "string" },
-        part: { type: "string" },
-        only: { type: "string" },
-        disruptive: { type: "boolean", default: false },
-        long: { type: "boolean", default: false },
-        "accept-new-host-keys": { type: "boolean", default: false },
-      },
-    }));
-  } catch (error) {
-    return badInput((error as Error).message);
-  }
-  const l = lang(values.lang, "es");
-  if (!l) return badInput(`--lang must be es or en (got "${String(values.lang)}")`);
-  if (!values.roster) return badInput("--roster FILE is required (a CSV with a header: id,name,email,vip.address,...)");
-  const part = values.part;
-  if (part !== undefined && !["auto", "lvs", "proxy"].includes(part)) return badInput(`--part must be auto, lvs or proxy (got "${part}")`);
+  const { values } = parseFlags(args, {
+    roster: { type: "string" },
+    "spec-template": { type: "string" },
+    out: { type: "string" },
+    concurrency: { type: "string" },
+    budget: { type: "string" },
+    shard: { type: "string" },
+    force: { type: "boolean", default: false },
+    lang: { type: "string" },
+    part: { type: "string" },
+    only: { type: "string" },
+    disruptive: { type: "boolean", default: false },
+    long: { type: "boolean", default: false },
+    "accept-new-host-keys": { type: "boolean", default: false },
+  });
+  const l = pickLang(values.lang, "es");
+  if (!values.roster) throw new UsageError("--roster FILE is required (a CSV with a header: id,name,email,vip.address,...)");
+  const part = pickPart(values.part);
   const concurrency = values.concurrency === undefined ? defaultConcurrency() : Number(values.concurrency);
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) return badInput(`--concurrency must be a whole number from 1 to 64 (got "${String(values.concurrency)}")`);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new UsageError(`--concurrency must be a whole number from 1 to 64 (got "${String(values.concurrency)}")`);
   const budgetS = values.budget === undefined ? DEFAULT_BUDGET_MS / 1000 : Number(values.budget);
-  if (!Number.isFinite(budgetS) || budgetS < 5 || budgetS > 86_400) return badInput(`--budget must be seconds between 5 and 86400 (got "${String(values.budget)}")`);
+  if (!Number.isFinite(budgetS) || budgetS < 5 || budgetS > 86_400) throw new UsageError(`--budget must be seconds between 5 and 86400 (got "${String(values.budget)}")`);
   const shard = values.shard === undefined ? undefined : parseShard(values.shard);
-  if (values.shard !== undefined && !shard) return badInput(`--shard must be I/N with 1 ≤ I ≤ N, e.g. 2/5 (got "${values.shard}")`);
+  if (values.shard !== undefined && !shard) throw new UsageError(`--shard must be I/N with 1 ≤ I ≤ N, e.g. 2/5 (got "${values.shard}")`);
   const template = values["spec-template"] ? path.resolve(values["spec-template"]) : undefined;
-  if (template && !existsSync(template)) return badInput(`--spec-template: ${template} does not exist`);
+  if (template && !existsSync(template)) throw new UsageError(`--spec-template: ${template} does not exist`);
 
   const roster = await loadRoster(values.roster);
   if (!roster.ok) {
@@ -93,7 +73,7 @@ export async function cmdBatch(args: string[]): Promise<number> {
     return EXIT.badInput;
   }
   if (!template && roster.entries.some((e) => !e.specFile)) {
-    return badInput("--spec-template FILE is required unless every roster row has a spec column");
+    throw new UsageError("--spec-template FILE is required unless every roster row has a spec column");
   }
   const outDir = path.resolve(values.out ?? "reports");
   const controller = new AbortController();
@@ -119,7 +99,7 @@ export async function cmdBatch(args: string[]): Promise<number> {
       force: Boolean(values.force),
       ...(shard ? { shard } : {}),
       lang: l,
-      ...(part ? { part: part as PartOption } : {}),
+      ...(part ? { part } : {}),
       ...(values.only ? { only: values.only.split(",").map((s) => s.trim()).filter(Boolean) } : {}),
       disruptive: Boolean(values.disruptive),
       long: Boolean(values.long),
@@ -166,18 +146,12 @@ function classLines(s: ClassSummary, l: Lang): string {
 }
 
 export async function cmdMerge(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, strict: true, allowPositionals: true, options: { out: { type: "string" }, lang: { type: "string" } } });
-  } catch (error) {
-    return badInput((error as Error).message);
-  }
-  const l = lang(parsed.values.lang, "es");
-  if (!l) return badInput("--lang must be es or en");
-  if (parsed.positionals.length === 0) return badInput("usage: hagrade merge SHARD_DIR... [--out DIR]");
+  const parsed = parseFlagsAndArgs(args, { out: { type: "string" }, lang: { type: "string" } });
+  const l = pickLang(parsed.values.lang, "es");
+  if (parsed.positionals.length === 0) throw new UsageError("usage: hagrade merge SHARD_DIR... [--out DIR]");
   const outDir = path.resolve(parsed.values.out ?? "reports");
   for (const d of parsed.positionals) {
-    if (!existsSync(d) || !statSync(d).isDirectory()) return badInput(`${d} is not a folder of hagrade batch results`);
+    if (!existsSync(d) || !statSync(d).isDirectory()) throw new UsageError(`${d} is not a folder of hagrade batch results`);
   }
   await mkdir(outDir, { recursive: true });
   const merged = await mergeShards(parsed.positionals.map((d) => path.resolve(d)), outDir);
@@ -194,19 +168,12 @@ export async function cmdMerge(args: string[]): Promise<number> {
  * re-scored reports to --out, leaving the originals as they were.
  */
 export async function cmdRegrade(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, strict: true, allowPositionals: true, options: { rubric: { type: "string" }, out: { type: "string" }, lang: { type: "string" } } });
-  } catch (error) {
-    return badInput((error as Error).message);
-  }
-  const { values, positionals } = parsed;
-  if (positionals.length !== 1 || !values.rubric) return badInput("usage: hagrade regrade RESULT.json|BATCH_DIR --rubric rubric.yaml [--out DIR]");
+  const { values, positionals } = parseFlagsAndArgs(args, { rubric: { type: "string" }, out: { type: "string" }, lang: { type: "string" } });
+  if (positionals.length !== 1 || !values.rubric) throw new UsageError("usage: hagrade regrade RESULT.json|BATCH_DIR --rubric rubric.yaml [--out DIR]");
   const input = path.resolve(positionals[0]!);
-  if (!existsSync(input)) return badInput(`${input} does not exist`);
+  if (!existsSync(input)) throw new UsageError(`${input} does not exist`);
   const rubric = await loadRubric(path.resolve(values.rubric));
-  const l0 = lang(values.lang, "es");
-  if (!l0) return badInput("--lang must be es or en");
+  const l0 = pickLang(values.lang, "es");
   if (!rubric.ok) {
     process.stderr.write(rubric.problems.map((p) => `✘ ${p.message[l0]}\n  → ${p.fix[l0]}`).join("\n") + "\n");
     return EXIT.badInput;
@@ -215,7 +182,7 @@ export async function cmdRegrade(args: string[]): Promise<number> {
   if (statSync(input).isDirectory()) {
     const outDir = path.resolve(values.out ?? `${input.replace(/[\\/]+$/, "")}-regraded`);
     const labs = await readEntries(input);
-    if (labs.length === 0) return badInput(`${input} holds no hagrade batch results`);
+    if (labs.length === 0) throw new UsageError(`${input} holds no hagrade batch results`);
     let l: Lang = l0;
     for (const { entry, labDir } of labs) {
       const target = path.join(outDir, entry.lab);
@@ -235,7 +202,7 @@ export async function cmdRegrade(args: string[]): Promise<number> {
     return EXIT.ok;
   }
   const result = await readJsonResult(input);
-  if (!result) return badInput(`${input}: not a hagrade result (schemaVersion 1 expected)`);
+  if (!result) throw new UsageError(`${input}: not a hagrade result (schemaVersion 1 expected)`);
   const l = values.lang === undefined ? result.lang : l0;
   const regraded = regradeResult(result, rubric.rubric);
   const outDir = path.resolve(values.out ?? path.join(path.dirname(input), "regraded"));

@@ -51,6 +51,25 @@ describe("hagrade CLI", () => {
     }
   });
 
+  it.each([
+    [["batch", "--roster", "r.csv", "--lang", "fr"], "--lang"],
+    [["batch", "--roster", "r.csv", "--part", "both"], "--part"],
+    [["batch", "--roster", "r.csv", "--concurrency", "0"], "--concurrency"],
+    [["batch", "--nope"], "--nope"],
+    [["merge", "--lang", "fr", "somewhere"], "--lang"],
+    [["merge"], "merge SHARD_DIR"],
+    [["regrade", "x.json"], "--rubric"],
+    [["report", "a.json", "b.json"], "report RESULT.json"],
+  ])("%j: exit 2, one line naming %s and the way to help, no stack trace", async (args, named) => {
+    const r = await hagrade(args);
+    expect(r.code).toBe(2);
+    const lines = r.stderr.trim().split("\n");
+    expect(lines, r.stderr).toHaveLength(2);
+    expect(lines[0]).toMatch(/^hagrade: /);
+    expect(lines[0]).toContain(named);
+    expect(lines[1]).toBe("Run `hagrade --help` for usage.");
+  });
+
   it("every bad spec file gives exit code 2 and a message naming the field, never a stack trace", async () => {
     // inline-secret.yaml is valid (only warned): running it would grade its example addresses.
     const files = (await readdir(BAD)).filter((f) => /\.(ya?ml|json)$/.test(f) && f !== "inline-secret.yaml");
