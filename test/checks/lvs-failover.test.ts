@@ -9,9 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startVmLab, type VmLab } from "../../fixtures/vm/index.js";
-import { loadSpec } from "../../src/config/index.js";
-import { gradeLab } from "../../src/runner/grade.js";
 import type { CheckResult } from "../../src/runner/types.js";
+import { gradeSpecFile } from "../helpers/grade.js";
 
 let lab: VmLab | undefined;
 let journalDir: string;
@@ -27,18 +26,7 @@ afterAll(async () => {
 });
 
 async function failover(): Promise<CheckResult> {
-  const loaded = await loadSpec(lab!.specPath);
-  if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
-  const result = await gradeLab(loaded.spec, {
-    lang: "en",
-    part: "lvs",
-    disruptive: true,
-    long: false,
-    interactive: false,
-    acceptNewHostKeys: false,
-    journalDir,
-    only: ["net.vip-http", "lvs.failover"],
-  });
+  const result = await gradeSpecFile(lab!.specPath, { part: "lvs", disruptive: true, journalDir, only: ["net.vip-http", "lvs.failover"] });
   return result.checks.find((c) => c.id === "lvs.failover")!;
 }
 

@@ -11,9 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startVmLab, type VmLab } from "../../fixtures/vm/index.js";
-import { loadSpec } from "../../src/config/index.js";
-import { gradeLab } from "../../src/runner/grade.js";
 import type { CheckResult } from "../../src/runner/types.js";
+import { gradeSpecFile } from "../helpers/grade.js";
 
 let lab: VmLab | undefined;
 let journalDir: string;
@@ -33,18 +32,7 @@ afterAll(async () => {
 }, 60_000);
 
 async function httpGet(disruptive: boolean): Promise<CheckResult> {
-  const loaded = await loadSpec(lab!.specPath);
-  if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
-  const result = await gradeLab(loaded.spec, {
-    lang: "en",
-    part: "lvs",
-    disruptive,
-    long: false,
-    interactive: false,
-    acceptNewHostKeys: false,
-    journalDir,
-    only: ["net.vip-http", "lvs.http-get"],
-  });
+  const result = await gradeSpecFile(lab!.specPath, { part: "lvs", disruptive, journalDir, only: ["net.vip-http", "lvs.http-get"] });
   return result.checks.find((c) => c.id === "lvs.http-get")!;
 }
 

@@ -10,9 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startVmLab, type VmLab } from "../../fixtures/vm/index.js";
-import { loadSpec } from "../../src/config/index.js";
-import { gradeLab } from "../../src/runner/grade.js";
 import type { RunResult } from "../../src/runner/types.js";
+import { gradeSpecFile } from "../helpers/grade.js";
 
 let lab: VmLab | undefined;
 let journalDir: string;
@@ -27,16 +26,10 @@ afterAll(async () => {
   rmSync(journalDir, { recursive: true, force: true });
 }, 60_000);
 
-async function grade(long: boolean): Promise<RunResult> {
-  const loaded = await loadSpec(lab!.specPath);
-  if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
-  return gradeLab(loaded.spec, {
-    lang: "en",
+function grade(long: boolean): Promise<RunResult> {
+  return gradeSpecFile(lab!.specPath, {
     part: "lvs",
-    disruptive: false,
     long,
-    interactive: false,
-    acceptNewHostKeys: false,
     journalDir,
     // lvs.virtual-server opens SSH for the run as in a full grading.
     only: ["net.vip-http", "lvs.virtual-server", "lvs.persistence-long"],

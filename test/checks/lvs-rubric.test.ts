@@ -13,12 +13,12 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadVariants, startVmLab, type VariantName, type VmLab } from "../../fixtures/vm/index.js";
-import { loadSpec } from "../../src/config/index.js";
 import { renderHtml } from "../../src/report/html.js";
 import { jsonReporter } from "../../src/report/json.js";
 import { renderJunit } from "../../src/report/junit.js";
 import { gradeLab } from "../../src/runner/grade.js";
 import type { CheckResult, RunResult } from "../../src/runner/types.js";
+import { gradeOptions, loadLabSpec } from "../helpers/grade.js";
 
 const NET_IDS = ["net.vip-http", "net.two-backends", "net.ip-forward", "net.nat", "net.gateway"];
 const LVS_IDS = ["lvs.modules", "lvs.virtual-server", "lvs.round-robin", "lvs.weights", "lvs.persistence", "lvs.http-get"];
@@ -56,20 +56,10 @@ let journalDir: string;
 let lvsAsProxy: RunResult | undefined;
 
 async function grade(current: VmLab, { oneClient = false, long = false, only = RUBRIC_IDS, part = "lvs" as "lvs" | "proxy" } = {}): Promise<RunResult> {
-  const loaded = await loadSpec(current.specPath);
-  if (!loaded.ok) throw new Error(`spec of ${current.variant} does not load: ${JSON.stringify(loaded.problems)}`);
+  const loaded = await loadLabSpec(current.specPath);
   // oneClient: a grader with a single address, as most students' machines are.
-  const spec = oneClient ? { ...loaded.spec, grader: { ...loaded.spec.grader, sourceAddresses: [] } } : loaded.spec;
-  return gradeLab(spec, {
-    lang: "en",
-    part,
-    disruptive: false,
-    long,
-    interactive: false,
-    acceptNewHostKeys: false,
-    journalDir,
-    only,
-  });
+  const spec = oneClient ? { ...loaded, grader: { ...loaded.grader, sourceAddresses: [] } } : loaded;
+  return gradeLab(spec, gradeOptions({ part, long, journalDir, only }));
 }
 
 beforeAll(async () => {

@@ -10,10 +10,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startVmLab, type VmLab } from "../../fixtures/vm/index.js";
-import { loadSpec } from "../../src/config/index.js";
 import type { LabSpec } from "../../src/config/schema.js";
 import { gradeLab } from "../../src/runner/grade.js";
 import type { CheckResult } from "../../src/runner/types.js";
+import { gradeOptions, loadLabSpec } from "../helpers/grade.js";
 
 let lab: VmLab | undefined;
 let journalDir: string;
@@ -29,18 +29,8 @@ afterAll(async () => {
 }, 60_000);
 
 async function vrrp(edit: (spec: LabSpec) => LabSpec = (s) => s): Promise<{ check: CheckResult; maxScore: number }> {
-  const loaded = await loadSpec(lab!.specPath);
-  if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
-  const result = await gradeLab(edit(loaded.spec), {
-    lang: "en",
-    part: "lvs",
-    disruptive: true,
-    long: false,
-    interactive: false,
-    acceptNewHostKeys: false,
-    journalDir,
-    only: ["net.vip-http", "lvs.vrrp-failover"],
-  });
+  const spec = edit(await loadLabSpec(lab!.specPath));
+  const result = await gradeLab(spec, gradeOptions({ part: "lvs", disruptive: true, journalDir, only: ["net.vip-http", "lvs.vrrp-failover"] }));
   return { check: result.checks.find((c) => c.id === "lvs.vrrp-failover")!, maxScore: result.maxScore };
 }
 

@@ -11,10 +11,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listVariants, startLab, type Lab } from "../../fixtures/netns/index.js";
-import { loadSpec, type SpecOverrides } from "../../src/config/index.js";
+import type { SpecOverrides } from "../../src/config/index.js";
 import { jsonReporter } from "../../src/report/json.js";
 import { gradeLab } from "../../src/runner/grade.js";
 import type { CheckResult, RunResult } from "../../src/runner/types.js";
+import { gradeOptions, loadLabSpec } from "../helpers/grade.js";
 
 const PARALLEL_LABS = 5;
 /** proxy.failover and the one check it depends on. */
@@ -60,18 +61,7 @@ function jsonFiles(dir: string): string[] {
 }
 
 async function grade(lab: Lab, journalDir: string, disruptive: boolean, overrides?: SpecOverrides): Promise<RunResult> {
-  const loaded = await loadSpec(lab.specPath, overrides);
-  if (!loaded.ok) throw new Error(`spec of ${lab.name} does not load: ${JSON.stringify(loaded.problems)}`);
-  return gradeLab(loaded.spec, {
-    lang: "en",
-    part: "proxy",
-    disruptive,
-    long: false,
-    interactive: false,
-    acceptNewHostKeys: false,
-    journalDir,
-    only: ONLY,
-  });
+  return gradeLab(await loadLabSpec(lab.specPath, overrides), gradeOptions({ part: "proxy", disruptive, journalDir, only: ONLY }));
 }
 
 async function gradeDisruptive(lab: Lab, journalDir: string, overrides?: SpecOverrides): Promise<Graded> {

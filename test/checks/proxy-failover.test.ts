@@ -10,9 +10,10 @@ import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLab, type Lab } from "../../fixtures/netns/index.js";
-import { loadSpec, type LabSpec } from "../../src/config/index.js";
+import type { LabSpec } from "../../src/config/index.js";
 import { gradeLab } from "../../src/runner/grade.js";
 import type { RunResult } from "../../src/runner/types.js";
+import { gradeOptions, loadLabSpec } from "../helpers/grade.js";
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -30,19 +31,9 @@ async function hagrade(args: string[]): Promise<{ code: number; stdout: string; 
 }
 
 async function failover(lab: Lab, edit?: (spec: LabSpec) => void): Promise<RunResult> {
-  const loaded = await loadSpec(lab.specPath);
-  if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
-  edit?.(loaded.spec);
-  return gradeLab(loaded.spec, {
-    lang: "en",
-    part: "proxy",
-    disruptive: true,
-    long: false,
-    interactive: false,
-    acceptNewHostKeys: false,
-    journalDir: join(lab.stateDir, "journal"),
-    only: ["net.vip-http", "proxy.failover"],
-  });
+  const spec = await loadLabSpec(lab.specPath);
+  edit?.(spec);
+  return gradeLab(spec, gradeOptions({ part: "proxy", disruptive: true, journalDir: join(lab.stateDir, "journal"), only: ["net.vip-http", "proxy.failover"] }));
 }
 
 /** The page a web server serves on its own address, fetched inside that host. */

@@ -5,9 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLab, type Lab } from "../../fixtures/netns/index.js";
-import { loadSpec } from "../../src/config/index.js";
 import { gradeLab } from "../../src/runner/grade.js";
 import type { RunResult } from "../../src/runner/types.js";
+import { gradeOptions, loadLabSpec } from "../helpers/grade.js";
 
 let labs: Lab[] = [];
 beforeAll(async () => {
@@ -18,21 +18,10 @@ afterAll(async () => {
 });
 
 async function gradeInARow(lab: Lab, runs: number, disruptive: boolean): Promise<RunResult[]> {
-  const loaded = await loadSpec(lab.specPath);
-  if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
+  const spec = await loadLabSpec(lab.specPath);
   const results: RunResult[] = [];
   for (let i = 0; i < runs; i++) {
-    results.push(
-      await gradeLab(loaded.spec, {
-        lang: "en",
-        part: "proxy",
-        disruptive,
-        long: false,
-        interactive: false,
-        acceptNewHostKeys: false,
-        journalDir: `${lab.stateDir}/journal`,
-      }),
-    );
+    results.push(await gradeLab(spec, gradeOptions({ part: "proxy", disruptive, journalDir: `${lab.stateDir}/journal` })));
   }
   return results;
 }

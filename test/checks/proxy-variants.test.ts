@@ -5,9 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listVariants, referenceCheckIds, startLab, type Lab } from "../../fixtures/netns/index.js";
-import { loadSpec } from "../../src/config/index.js";
-import { gradeLab } from "../../src/runner/grade.js";
 import type { RunResult } from "../../src/runner/types.js";
+import { gradeSpecFile } from "../helpers/grade.js";
 
 /** Every Part 2 id but the disruptive failover. */
 const NON_DISRUPTIVE: string[] = referenceCheckIds.filter((id) => id !== "proxy.failover");
@@ -17,19 +16,8 @@ const variants = listVariants();
 const labs = new Map<string, Lab>();
 const results = new Map<string, RunResult>();
 
-async function grade(lab: Lab): Promise<RunResult> {
-  const loaded = await loadSpec(lab.specPath);
-  if (!loaded.ok) throw new Error(`spec of ${lab.name} does not load: ${JSON.stringify(loaded.problems)}`);
-  return gradeLab(loaded.spec, {
-    lang: "es",
-    part: "proxy",
-    disruptive: false,
-    long: false,
-    interactive: false,
-    acceptNewHostKeys: false,
-    journalDir: `${lab.stateDir}/journal`,
-    only: NON_DISRUPTIVE,
-  });
+function grade(lab: Lab): Promise<RunResult> {
+  return gradeSpecFile(lab.specPath, { lang: "es", part: "proxy", journalDir: `${lab.stateDir}/journal`, only: NON_DISRUPTIVE });
 }
 
 beforeAll(async () => {

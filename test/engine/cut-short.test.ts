@@ -12,6 +12,7 @@ import { htmlReporter } from "../../src/report/html.js";
 import type { Reporter } from "../../src/report/reporter.js";
 import { gradeLab } from "../../src/runner/grade.js";
 import type { RunResult } from "../../src/runner/types.js";
+import { gradeOptions } from "../helpers/grade.js";
 import { loopbackSpec, startLoopbackLab, type LoopbackLab } from "../probe/loopback-lab.js";
 
 describe("a check cut short by the budget", () => {
@@ -36,16 +37,11 @@ describe("a check cut short by the budget", () => {
         }
       },
     };
-    result = await gradeLab(spec, {
-      lang: "en",
-      disruptive: false,
-      long: false,
-      interactive: false,
-      acceptNewHostKeys: false,
+    result = await gradeLab(spec, gradeOptions({
       journalDir: dir,
       signal: budget.signal,
       reporters: [cutter, htmlReporter(join(dir, "index.html"), { lang: "en" })],
-    });
+    }));
   }, 120_000);
 
   afterAll(async () => {

@@ -7,13 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LabSpec } from "../../src/config/schema.js";
 import { gradeLab } from "../../src/runner/grade.js";
 import type { RunResult } from "../../src/runner/types.js";
+import { gradeOptions } from "../helpers/grade.js";
 import { loopbackSpec, startLoopbackLab, type LoopbackLab } from "../probe/loopback-lab.js";
 import { closedPort, startApacheBalancer, startWebServer, type ApacheInstance, type WebServer } from "../probe/servers.js";
 
 const HTTP_CHECKS = ["net.vip-http", "net.two-backends", "proxy.round-robin", "proxy.loadfactor", "proxy.routeid-cookie", "proxy.sticky"];
 
 const grade = (spec: LabSpec, only = HTTP_CHECKS): Promise<RunResult> =>
-  gradeLab(spec, { lang: "en", disruptive: false, long: false, interactive: false, acceptNewHostKeys: false, journalDir: "/tmp", only });
+  gradeLab(spec, gradeOptions({ journalDir: "/tmp", only }));
 
 const outcomes = (r: RunResult) => Object.fromEntries(r.checks.map((c) => [c.id, c.outcome]));
 
@@ -94,9 +95,10 @@ describe("grading a real Apache balancer on loopback", () => {
     expect(fromSpec.traffic.httpRequests).toBeGreaterThan(vipOnly.traffic?.httpRequests ?? 0);
 
     // The same from the command line's --part auto over a spec that names a part.
-    const fromCli = await gradeLab(await loopbackSpec(apache, [ws1, ws2], { part: "lvs" }), {
-      lang: "en", disruptive: false, long: false, interactive: false, acceptNewHostKeys: false, journalDir: "/tmp", part: "auto", only: ["net.vip-http"],
-    });
+    const fromCli = await gradeLab(
+      await loopbackSpec(apache, [ws1, ws2], { part: "lvs" }),
+      gradeOptions({ journalDir: "/tmp", part: "auto", only: ["net.vip-http"] }),
+    );
     expect(fromCli.part).toBe("proxy");
     expect(fromCli.partSource).toBe("detected");
   });

@@ -11,11 +11,11 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml, stringify } from "yaml";
 import { startLab, type Lab } from "../../fixtures/netns/index.js";
-import { loadSpec } from "../../src/config/index.js";
 import { gradeLab } from "../../src/runner/grade.js";
 import type { Prompter } from "../../src/runner/prompter.js";
 import type { CheckResult, RunResult } from "../../src/runner/types.js";
 import { shQuote } from "../../src/ssh/index.js";
+import { gradeOptions, loadLabSpec } from "../helpers/grade.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const TSX = join(ROOT, "node_modules/.bin/tsx");
@@ -161,11 +161,10 @@ describe("failover guided by a person (--interactive, no SSH)", () => {
   }, 120_000);
 
   it("guides the person when SSH to webserver1 does not work, and says it is still stopped when never started again", async () => {
-    const loaded = await loadSpec(correct.specPath);
-    if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
+    const spec = await loadLabSpec(correct.specPath);
     // The balancer answers SSH, webserver1 does not (as a Windows web server without sshd).
-    loaded.spec.backends[0]!.ssh = { port: 2222 };
-    loaded.spec.timeouts.rejoin = 3000;
+    spec.backends[0]!.ssh = { port: 2222 };
+    spec.timeouts.rejoin = 3000;
     const asked: string[] = [];
     // A person who stops the server when asked and then walks away.
     const person: Prompter = {
@@ -181,17 +180,14 @@ describe("failover guided by a person (--interactive, no SSH)", () => {
     };
     let result: RunResult;
     try {
-      result = await gradeLab(loaded.spec, {
-        lang: "en",
+      result = await gradeLab(spec, gradeOptions({
         part: "proxy",
         disruptive: true,
-        long: false,
         interactive: true,
         prompter: person,
-        acceptNewHostKeys: false,
         journalDir: join(correct.stateDir, "walked-away-journal"),
         only: ["net.vip-http", "proxy.failover"],
-      });
+      }));
     } finally {
       await correct.hostExec("ws1", "service apache2 start >/dev/null 2>&1 || true");
     }

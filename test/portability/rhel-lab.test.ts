@@ -8,9 +8,9 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { referenceCheckIds, startLab, type Lab } from "../../fixtures/netns/index.js";
-import { loadSpec } from "../../src/config/index.js";
-import { gradeLab, type GradeOptions } from "../../src/runner/grade.js";
+import type { GradeOptions } from "../../src/runner/grade.js";
 import type { RunResult } from "../../src/runner/types.js";
+import { gradeSpecFile } from "../helpers/grade.js";
 
 const labs: Lab[] = [];
 let rhel: Lab;
@@ -28,19 +28,8 @@ afterAll(async () => {
   await Promise.allSettled(labs.map((l) => l.stop()));
 });
 
-async function grade(lab: Lab, options: Partial<GradeOptions>): Promise<RunResult> {
-  const loaded = await loadSpec(lab.specPath);
-  if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
-  return gradeLab(loaded.spec, {
-    lang: "en",
-    part: "proxy",
-    disruptive: false,
-    long: false,
-    interactive: false,
-    acceptNewHostKeys: false,
-    journalDir: join(lab.stateDir, "journal"),
-    ...options,
-  });
+function grade(lab: Lab, options: Partial<GradeOptions>): Promise<RunResult> {
+  return gradeSpecFile(lab.specPath, { part: "proxy", journalDir: join(lab.stateDir, "journal"), ...options });
 }
 
 describe("a lab built on CentOS", () => {

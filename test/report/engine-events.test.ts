@@ -14,6 +14,7 @@ import { junitReporter } from "../../src/report/junit.js";
 import type { Reporter } from "../../src/report/reporter.js";
 import { gradeLab } from "../../src/runner/grade.js";
 import type { RunResult, Text } from "../../src/runner/types.js";
+import { gradeOptions } from "../helpers/grade.js";
 import { loopbackSpec, startLoopbackLab, type LoopbackLab } from "../probe/loopback-lab.js";
 
 const CHECKS = ["net.vip-http", "net.two-backends", "proxy.round-robin", "proxy.loadfactor"];
@@ -49,18 +50,14 @@ describe("reporter events fired by the engine", () => {
     const spec = await loopbackSpec(lab.apache, [lab.ws1, lab.ws2], { lab: "loopback-events" });
     const events: Event[] = [];
     const files = { json: join(dir, "result.json"), junit: join(dir, "junit.xml"), html: join(dir, "scorecard.html") };
-    const result = await gradeLab(spec, {
+    const result = await gradeLab(spec, gradeOptions({
       lang: "es",
-      disruptive: false,
-      long: false,
-      interactive: false,
-      acceptNewHostKeys: false,
       journalDir: dir,
       only: CHECKS,
       // One check after another: the order of the events is then the order of the checks.
       sequential: true,
       reporters: [recorder(events), jsonReporter(files.json), junitReporter(files.junit, { lang: "es" }), htmlReporter(files.html, { lang: "es" })],
-    });
+    }));
     expect(result.checks.map((c) => [c.id, c.outcome])).toEqual(CHECKS.map((id) => [id, "pass"]));
 
     const order = events.filter((e) => e.on !== "progress").map((e) => (e.on === "begin" || e.on === "end" ? e.on : `${e.on}:${e.id}`));
@@ -93,15 +90,8 @@ describe("reporter events fired by the engine", () => {
   });
 
   it("without reporters, writes nothing and says so", async () => {
-    const result = await gradeLab(await loopbackSpec(lab.apache, [lab.ws1, lab.ws2], { lab: "loopback-events" }), {
-      lang: "en",
-      disruptive: false,
-      long: false,
-      interactive: false,
-      acceptNewHostKeys: false,
-      journalDir: dir,
-      only: ["net.vip-http"],
-    });
+    const spec = await loopbackSpec(lab.apache, [lab.ws1, lab.ws2], { lab: "loopback-events" });
+    const result = await gradeLab(spec, gradeOptions({ journalDir: dir, only: ["net.vip-http"] }));
     expect(result.checks.map((c) => c.outcome)).toEqual(["pass"]);
     expect(result.reportsWritten).toEqual([]);
   });

@@ -17,6 +17,7 @@ import type { Reporter } from "../../src/report/reporter.js";
 import { gradeLab } from "../../src/runner/grade.js";
 import type { Prompter } from "../../src/runner/prompter.js";
 import type { Text } from "../../src/runner/types.js";
+import { gradeOptions } from "../helpers/grade.js";
 import { startApacheBalancer, startWebServer, type ApacheInstance, type WebServer } from "../probe/servers.js";
 
 const ADDRESS = "127.0.0.51";
@@ -98,17 +99,15 @@ describe("failover progress", () => {
     const recorder: Reporter = { onCheckProgress: (id, p) => void (id === "proxy.failover" && progress.push(p)) };
     let tty = "";
     const live = consoleReporter("es", { isTTY: true, columns: 200, write: (s: string) => (tty += s) }, { TERM: "xterm", NO_COLOR: "1" });
-    const result = await gradeLab(loaded.spec, {
+    const result = await gradeLab(loaded.spec, gradeOptions({
       lang: "es",
       disruptive: true,
-      long: false,
       interactive: true,
       prompter: person,
-      acceptNewHostKeys: false,
       journalDir: dir,
       only: ["net.vip-http", "proxy.failover"],
       reporters: [recorder, live],
-    });
+    }));
     const failover = result.checks.find((c) => c.id === "proxy.failover")!;
     expect(asked.filter((a) => a.includes("press Enter")).length, JSON.stringify(failover.message)).toBe(2);
     expect(failover.outcome, failover.message.en).not.toBe("skipped");
