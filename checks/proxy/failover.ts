@@ -124,6 +124,23 @@ export default defineCheck({
       );
     }
     if (!after.some(movedMark)) {
+      // A survivor that issues the victim's own route: Apache serves the stuck client from it with
+      // no new cookie (the route did not change), and sends it back once the victim returns.
+      const sameRoute = m.survivors.filter((n) => m.timeline.some((x) => x.label === n && x.route === victimRoute));
+      if (sameRoute.length > 0) {
+        const misnamed = others.filter((b) => sameRoute.includes(b.name));
+        return fail(
+          text(
+            `${sameRoute.join(", ")} emite la misma ruta que ${victim.name} (${cookieName}=.${victimRoute}): su cliente siguió sin cookie nueva y volverá a ${victim.name} en cuanto arranque.`,
+            `${sameRoute.join(", ")} issues the same route as ${victim.name} (${cookieName}=.${victimRoute}): its client got no new cookie and will go back to ${victim.name} as soon as it starts.`,
+          ),
+          text(
+            `Dé a cada BalancerMember su propia ruta: ${misnamed.map((b) => `route=${b.route} en el de ${b.name} (${b.address})`).join(", ")}.`,
+            `Give each BalancerMember its own route: ${misnamed.map((b) => `route=${b.route} on ${b.name}'s (${b.address})`).join(", ")}.`,
+          ),
+          evidence,
+        );
+      }
       return fail(
         text(
           `El cliente con ${cookieName}=.${victimRoute} no recibió una cookie nueva para ${m.survivors.join(", ")} tras la caída.`,

@@ -52,6 +52,30 @@ export default defineCheck({
         evidence,
       );
     }
+    // Two servers issued the same route: a cookie cannot tell them apart, and Apache sends it to
+    // the first member with that route whatever server the browser met first.
+    const issued = issuedRoutes(name, [...fresh.records, ...s.records]);
+    const shared = sharedRoute(issued);
+    if (shared) {
+      // Where the cookie took the browser (its requests after the first answer), and which of the
+      // servers sharing the route the spec gives another route.
+      const withCookie = countLabels(s.records.slice(1).filter((r) => r.backend));
+      const kept = Object.entries(withCookie).sort((a, b) => b[1] - a[1])[0]?.[0] ?? shared.backends[0]!;
+      const group = ctx.spec.backends.filter((b) => shared.backends.includes(b.name));
+      const wrong = group.filter((b) => b.route !== shared.route);
+      const misnamed = wrong.length > 0 ? wrong : group.filter((b) => b.name !== kept);
+      return fail(
+        text(
+          `${shared.backends.join(" y ")} reciben la misma ruta (${name}=.${shared.route}): la cookie no los distingue y Apache envía al navegador a ${kept} sea cual sea el primer servidor (${fmt(counts)}).`,
+          `${shared.backends.join(" and ")} are issued the same route (${name}=.${shared.route}): the cookie cannot tell them apart, and Apache sends the browser to ${kept} whichever server it met first (${fmt(counts)}).`,
+        ),
+        text(
+          `Dé a cada BalancerMember su propia ruta: ${misnamed.map((b) => `route=${b.route} en el de ${b.name} (${b.address})`).join(", ")}.`,
+          `Give each BalancerMember its own route: ${misnamed.map((b) => `route=${b.route} on ${b.name}'s (${b.address})`).join(", ")}.`,
+        ),
+        evidence,
+      );
+    }
     const valid = s.records.filter((r) => r.backend);
     const stuck = first && valid.every((r) => r.backend === first.backend);
     if (valid.length < STICKY_REQUESTS * 0.8) {
@@ -78,7 +102,6 @@ export default defineCheck({
     // 3. A cookie for another server's route moves the client there (the route decides, not
     // chance). The route is the one the balancer itself issued for that server when it was seen
     // (a swapped route is proxy.routeid-cookie's fault, not a stickiness fault), else the spec's.
-    const issued = issuedRoutes(name, [...fresh.records, ...s.records]);
     const other = ctx.spec.backends.find((b) => b.name !== first!.backend);
     if (other) {
       const route = issued.get(other.name) ?? other.route;
@@ -111,6 +134,14 @@ export default defineCheck({
     );
   },
 });
+
+/** The first route the balancer issued to more than one server, and those servers in the order seen. */
+function sharedRoute(issued: ReadonlyMap<string, string>): { route: string; backends: string[] } | undefined {
+  const byRoute = new Map<string, string[]>();
+  for (const [backend, route] of issued) byRoute.set(route, [...(byRoute.get(route) ?? []), backend]);
+  for (const [route, backends] of byRoute) if (backends.length > 1) return { route, backends: [...backends].sort() };
+  return undefined;
+}
 
 function fmt(counts: Record<string, number>): string {
   return Object.entries(counts).map(([k, v]) => `${k}: ${v}`).join(", ");

@@ -130,6 +130,7 @@ const NAMES_THE_FAULT: Record<string, { message: RegExp; fix: RegExp }> = {
   "same-page": { message: /webserver2 serves webserver1's page/, fix: /its own page/ },
   "no-cookie-header": { message: /ROUTEID=\.wsrv1 got no new cookie for webserver2/, fix: /Header add Set-Cookie "ROUTEID=\.%\{BALANCER_WORKER_ROUTE\}e; path=\/" env=BALANCER_ROUTE_CHANGED/ },
   "single-server-cheat": { message: /both pages come from one server/, fix: /different web server/ },
+  "duplicate-route": { message: /webserver2 issues the same route as webserver1 \(ROUTEID=\.wsrv1\)/, fix: /route=wsrv2 on webserver2's/ },
 };
 
 describe("proxy.failover on every Part 2 variant", () => {

@@ -77,6 +77,16 @@ describe.each(variants.map((v) => [v.name, v] as const))("variant %s", (name, va
   });
 });
 
+describe("variant duplicate-route", () => {
+  it("proxy.sticky names the route both servers share and the BalancerMember to change, whichever server the browser met first", () => {
+    const sticky = results.get("duplicate-route")!.checks.find((c) => c.id === "proxy.sticky")!;
+    expect(sticky.outcome).toBe("fail");
+    expect(sticky.message.es).toMatch(/webserver1 y webserver2 reciben la misma ruta \(ROUTEID=\.wsrv1\)/);
+    expect(sticky.fix?.es).toContain("route=wsrv2 en el de webserver2");
+    expect(sticky.fix?.en).toMatch(/^Give each BalancerMember its own route: route=wsrv2 on webserver2's \(10\.221\.\d+\.12\)\.$/);
+  });
+});
+
 describe("scorecards of real results", () => {
   it("the correct lab's and a broken variant's results render as schema-valid JUnit and a self-contained HTML page", async () => {
     const { mkdtemp, readFile, rm } = await import("node:fs/promises");

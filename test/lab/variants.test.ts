@@ -17,6 +17,7 @@ const variantNames = [
   "no-cookie-header",
   "no-stickysession",
   "routes-swapped",
+  "duplicate-route",
   "no-proxy-http",
   "ip-forward-off",
   "nat-missing",
@@ -153,6 +154,14 @@ describe("each broken variant really shows its fault", () => {
     expect(cookieOf("1")).toBe("ROUTEID=.wsrv2; path=/");
     expect(cookieOf("2")).toBe("ROUTEID=.wsrv1; path=/");
     expect(countBackends(await getMany(vip, 12, { cookie: "ROUTEID=.wsrv2" }))).toEqual({ "1": 12 });
+  });
+
+  it("duplicate-route: both servers issue route wsrv1, and that cookie always reaches webserver1", async () => {
+    const vip = lab("duplicate-route").addresses.vip;
+    const responses = await getMany(vip, 8);
+    expect(countBackends(responses)).toEqual({ "1": 6, "2": 2 });
+    for (const r of responses) expect(r.setCookie).toEqual(["ROUTEID=.wsrv1; path=/"]);
+    expect(countBackends(await getMany(vip, 12, { cookie: "ROUTEID=.wsrv1" }))).toEqual({ "1": 12 });
   });
 
   it("no-proxy-http: configtest is happy, every request gets 503", async () => {
