@@ -64,21 +64,34 @@ describe("npm run lab: bad flags", () => {
   });
 });
 
-describe("npm run lab -- status while another lab boots", () => {
+describe("npm run lab on an LVS state folder of its own (HAGRADE_VM_STATE)", () => {
+  let root: string;
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), "hagrade-vm-state-"));
+  });
+  afterAll(() => {
+    rmSync(root, { recursive: true, force: true });
+  });
+  const labIn = (args: string[]) =>
+    new Promise<CommandResult>((resolve) => {
+      execFile("bash", [LAB_SH, ...args], { env: { ...process.env, HAGRADE_VM_STATE: root }, timeout: 30_000 },
+        (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr }));
+    });
+
+  it("with no lab: down --name of an unknown lab exits 0; status --name exits 1 naming it", async () => {
+    const down = await labIn(["down", "--part", "lvs", "--name", "nobody"]);
+    expect(down.code, down.stderr).toBe(0);
+    const status = await labIn(["status", "--part", "lvs", "--name", "nobody"]);
+    expect(status.code).toBe(1);
+    expect(status.stderr).toContain("no LVS lab named 'nobody' is up");
+  });
+
   it("lists an LVS lab that has a state folder but no spec yet as booting, exit 0", async () => {
-    // A state root of its own: a lab the moment after its index is claimed (folder, no lab.yaml).
-    const root = mkdtempSync(join(tmpdir(), "hagrade-vm-state-"));
-    try {
-      mkdirSync(join(root, "hgvm7"));
-      const result = await new Promise<CommandResult>((resolve) => {
-        execFile("bash", [LAB_SH, "status", "--part", "lvs"], { env: { ...process.env, HAGRADE_VM_STATE: root }, timeout: 30_000 },
-          (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr }));
-      });
-      expect(result.code, result.stderr).toBe(0);
-      expect(result.stdout).toMatch(/^hgvm7 +- +variant=\? +origin=- +booting$/m);
-    } finally {
-      rmSync(root, { recursive: true, force: true });
-    }
+    // A lab the moment after its index is claimed: a folder, no lab.yaml yet.
+    mkdirSync(join(root, "hgvm7"));
+    const result = await labIn(["status", "--part", "lvs"]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^hgvm7 +- +variant=\? +origin=- +booting$/m);
   });
 });
 
