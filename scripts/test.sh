@@ -7,8 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 lab_root=${HAGRADE_LAB_ROOT:-/tmp/hagrade-lab}
-before=""
 vm_root=${HAGRADE_VM_STATE:-${TMPDIR:-/tmp}/hagrade-vm}
+# The labs up before the suite (set below): not the suite's to report or take down.
+before=""
 
 # Prints one line per thing a lab left on this machine; nothing when it is clean. Only what the
 # reference labs create is looked at (hg<i>-/hgvm<i>- names, their state folders, their
@@ -60,7 +61,7 @@ leftovers() {
   for d in "$lab_root"/hg[0-9]* "$vm_root"/hgvm[0-9]*; do
     [ -e "$d" ] || continue
     echo "state folder $d (keys, specs, logs)"
-    # Who started it: the VM lab writes its owner (process, command, test file).
+    # Who started it: a lab a test started has its owner (process, command, test file).
     [ -f "$d/owner" ] && sed 's/^/  started by: /' "$d/owner"
   done
 
@@ -94,7 +95,7 @@ labs_up() {
 # Keeps the leftover lines that are not about a lab in $before (labs a person had up before the
 # suite: they are theirs, not the suite's).
 without_labs_before() {
-  local lab n pattern="" line
+  local lab n pattern=""
   for lab in $before; do
     n=${lab##*[a-z]}
     if [[ $lab == hgvm* ]]; then

@@ -1,7 +1,7 @@
 import type { Backend } from "../../src/config/schema.js";
 import { defineCheck, fail, inconclusive, pass, text } from "../../src/runner/check.js";
 import type { CheckContext } from "../../src/runner/context.js";
-import { issuedRoutes } from "../../src/runner/cookies.js";
+import { issuedRoutes, ownRouteFix } from "../../src/runner/cookies.js";
 import { failoverUnavailable, measureFailover, PERSON_BOUND_MS, sharedFailoverVerdict, type Mark } from "../../src/runner/failover.js";
 import type { Evidence } from "../../src/runner/types.js";
 
@@ -134,10 +134,7 @@ export default defineCheck({
             `${sameRoute.join(", ")} emite la misma ruta que ${victim.name} (${cookieName}=.${victimRoute}): su cliente siguió sin cookie nueva y volverá a ${victim.name} en cuanto arranque.`,
             `${sameRoute.join(", ")} issues the same route as ${victim.name} (${cookieName}=.${victimRoute}): its client got no new cookie and will go back to ${victim.name} as soon as it starts.`,
           ),
-          text(
-            `Dé a cada BalancerMember su propia ruta: ${misnamed.map((b) => `route=${b.route} en el de ${b.name} (${b.address})`).join(", ")}.`,
-            `Give each BalancerMember its own route: ${misnamed.map((b) => `route=${b.route} on ${b.name}'s (${b.address})`).join(", ")}.`,
-          ),
+          ownRouteFix(misnamed),
           evidence,
         );
       }

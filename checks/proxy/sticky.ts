@@ -1,5 +1,5 @@
 import { defineCheck, fail, inconclusive, pass, text } from "../../src/runner/check.js";
-import { issuedRoutes } from "../../src/runner/cookies.js";
+import { issuedRoutes, ownRouteFix } from "../../src/runner/cookies.js";
 import { countLabels, sampleEvidence } from "../../src/runner/evidence.js";
 import type { Evidence } from "../../src/runner/types.js";
 
@@ -69,10 +69,7 @@ export default defineCheck({
           `${shared.backends.join(" y ")} reciben la misma ruta (${name}=.${shared.route}): la cookie no los distingue y Apache envía al navegador a ${kept} sea cual sea el primer servidor (${fmt(counts)}).`,
           `${shared.backends.join(" and ")} are issued the same route (${name}=.${shared.route}): the cookie cannot tell them apart, and Apache sends the browser to ${kept} whichever server it met first (${fmt(counts)}).`,
         ),
-        text(
-          `Dé a cada BalancerMember su propia ruta: ${misnamed.map((b) => `route=${b.route} en el de ${b.name} (${b.address})`).join(", ")}.`,
-          `Give each BalancerMember its own route: ${misnamed.map((b) => `route=${b.route} on ${b.name}'s (${b.address})`).join(", ")}.`,
-        ),
+        ownRouteFix(misnamed),
         evidence,
       );
     }
@@ -135,7 +132,7 @@ export default defineCheck({
   },
 });
 
-/** The first route the balancer issued to more than one server, and those servers in the order seen. */
+/** The first route the balancer issued to more than one server, and those servers by name. */
 function sharedRoute(issued: ReadonlyMap<string, string>): { route: string; backends: string[] } | undefined {
   const byRoute = new Map<string, string[]>();
   for (const [backend, route] of issued) byRoute.set(route, [...(byRoute.get(route) ?? []), backend]);

@@ -1,4 +1,5 @@
 import { Cookie } from "tough-cookie";
+import type { Text } from "./types.js";
 
 export interface RouteCookie {
   raw: string;
@@ -37,4 +38,15 @@ export function findRouteCookie(setCookie: readonly string[], cookieName: string
     };
   }
   return undefined;
+}
+
+/**
+ * The fix when members share a route: each named member gets the route the spec gives it
+ * (proxy.sticky and proxy.failover both meet two BalancerMembers with one route).
+ */
+export function ownRouteFix(members: readonly { name: string; route: string; address: string }[]): Text {
+  return {
+    es: `Dé a cada BalancerMember su propia ruta: ${members.map((b) => `route=${b.route} en el de ${b.name} (${b.address})`).join(", ")}.`,
+    en: `Give each BalancerMember its own route: ${members.map((b) => `route=${b.route} on ${b.name}'s (${b.address})`).join(", ")}.`,
+  };
 }
