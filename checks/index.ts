@@ -1,4 +1,5 @@
 import type { Check } from "../src/runner/check.js";
+import type { Rubric } from "../src/runner/grade.js";
 import vipHttp from "./net/vip-http.js";
 import twoBackends from "./net/two-backends.js";
 import ipForward from "./net/ip-forward.js";
@@ -35,3 +36,6 @@ export const ALL_CHECKS: Check[] = [...NET_CHECKS, ...PROXY_CHECKS, ...LVS_CHECK
 export function checksForPart(part: "lvs" | "proxy"): Check[] {
   return [...NET_CHECKS, ...(part === "lvs" ? LVS_CHECKS : PROXY_CHECKS)];
 }
+
+/** The rubric the runner is given (it imports no check itself). */
+export const RUBRIC: Rubric = { all: ALL_CHECKS, forPart: checksForPart };

@@ -15,13 +15,14 @@ import { gradeLab } from "./runner/grade.js";
 import { terminalPrompter } from "./runner/prompter.js";
 import { openSsh } from "./runner/remote.js";
 import { listPendingJournals, replayJournal, RestoreJournal } from "./ssh/index.js";
-import type { RunResult } from "./runner/types.js";
-import { VERSION } from "./version.js";
-import { EXIT } from "./exit.js";
-import { BATCH_HELP, cmdBatch, cmdMerge, cmdRegrade } from "./batch/cli.js";
-import { UsageError, parseFlags, parseFlagsAndArgs, pickLang, pickPart } from "./cli-args.js";
+import type { RunResult } from "./model/index.js";
+import { VERSION } from "./model/index.js";
+import { RUBRIC } from "../checks/index.js";
+import { EXIT } from "./cli/exit.js";
+import { BATCH_HELP, cmdBatch, cmdMerge, cmdRegrade } from "./cli/batch.js";
+import { UsageError, parseFlags, parseFlagsAndArgs, pickLang, pickPart } from "./cli/args.js";
 
-/** Exit codes: a contract for CI jobs and batch scripts (see src/exit.ts). */
+/** Exit codes: a contract for CI jobs and batch scripts (see src/cli/exit.ts). */
 export { EXIT };
 
 const MAX_RESULT_BYTES = 64 * 1024 * 1024;
@@ -111,6 +112,7 @@ async function cmdRun(args: string[]): Promise<number> {
   // The person at the terminal answers what hagrade cannot do by SSH (stop a web server without it).
   const prompter = values.interactive ? terminalPrompter(lang) : undefined;
   const result = await gradeLab(spec, {
+    rubric: RUBRIC,
     lang,
     ...(prompter ? { prompter } : {}),
     disruptive: Boolean(values.disruptive),

@@ -2,7 +2,7 @@ import pRetry from "p-retry";
 import { defineCheck, fail, pass, text } from "../../src/runner/check.js";
 import { failoverUnavailable, measureFailover, PERSON_BOUND_MS, sharedFailoverVerdict } from "../../src/runner/failover.js";
 import { findIpvsService, parseIpvsadmList } from "../../src/inspect/index.js";
-import type { Evidence } from "../../src/runner/types.js";
+import type { Evidence } from "../../src/model/index.js";
 
 /**
  * Until keepalived's health check notices, IPVS still sends connections to the stopped server

@@ -8,7 +8,7 @@ import { findIpvsService, parseApacheVhosts, parseIpvsadmList, type KeepalivedCh
 import type { Backend } from "../../src/config/schema.js";
 import type { CheckContext } from "../../src/runner/context.js";
 import { fetchPageCommand } from "../../src/runner/pages.js";
-import type { Text } from "../../src/runner/types.js";
+import type { Text } from "../../src/model/index.js";
 import { RestoreStepError, SshError, shQuote, withRestore, type RestoreReport } from "../../src/ssh/index.js";
 import { now, round1, sleep } from "./binding.js";
 

@@ -13,7 +13,7 @@ import {
 } from "../../src/inspect/index.js";
 import type { Backend } from "../../src/config/schema.js";
 import type { CheckContext } from "../../src/runner/context.js";
-import type { Evidence, Text, Verdict } from "../../src/runner/types.js";
+import type { Evidence, Text, Verdict } from "../../src/model/index.js";
 import { findPageFile, inTable, measureWrongPage } from "./health-check.js";
 import { shQuote } from "../../src/ssh/index.js";
 

@@ -1,5 +1,5 @@
 import { defineCheck, fail, inconclusive, pass, text } from "../../src/runner/check.js";
-import type { Evidence, Verdict } from "../../src/runner/types.js";
+import type { Evidence, Verdict } from "../../src/model/index.js";
 import {
   TEMPLATE_EXTRA_BOUND_SECONDS,
   connectFrom,

@@ -1,7 +1,7 @@
 import { defineCheck, fail, inconclusive, pass, text } from "../../src/runner/check.js";
 import { countLabels, sampleEvidence } from "../../src/runner/evidence.js";
 import type { RequestRecord } from "../../src/probe/index.js";
-import type { Evidence, Text } from "../../src/runner/types.js";
+import type { Evidence, Text } from "../../src/model/index.js";
 import { freshSourceAddresses, optionalVipService, vipTemplates } from "./ipvs.js";
 
 /** New connections from the grader's own address: with persistence all reach one server. */

@@ -1,7 +1,7 @@
 import { defineCheck, fail, graderError, inconclusive, pass, text } from "../../src/runner/check.js";
 import { progressText } from "../../src/runner/context.js";
 import { TrafficWatch, type Mark } from "../../src/runner/failover.js";
-import type { Evidence, Verdict } from "../../src/runner/types.js";
+import type { Evidence, Verdict } from "../../src/model/index.js";
 import { RestoreStepError, withRestore, type RestoreOutcome } from "../../src/ssh/index.js";
 import { sleep } from "./binding.js";
 

@@ -3,7 +3,7 @@ import { natCovers, parseFirewall } from "../../src/inspect/index.js";
 import { listenForArrivals, type Listener } from "../../src/probe/index.js";
 import { readMachine } from "../../src/inspect/os.js";
 import { shQuote } from "../../src/ssh/index.js";
-import type { Evidence } from "../../src/runner/types.js";
+import type { Evidence } from "../../src/model/index.js";
 
 const ARRIVAL_TIMEOUT_MS = 6000;
 

@@ -3,7 +3,7 @@ import { defineCheck, fail, inconclusive, pass, text } from "../../src/runner/ch
 import type { CheckContext } from "../../src/runner/context.js";
 import { issuedRoutes, ownRouteFix } from "../../src/runner/cookies.js";
 import { failoverUnavailable, measureFailover, PERSON_BOUND_MS, sharedFailoverVerdict, type Mark } from "../../src/runner/failover.js";
-import type { Evidence } from "../../src/runner/types.js";
+import type { Evidence } from "../../src/model/index.js";
 
 /** Failed requests tolerated while Apache notices the stopped member (LAB-FACTS: a stop can cost one 502). */
 const MAX_FAILED = 1;

@@ -1,6 +1,6 @@
 import { defineCheck, fail, pass, text, inconclusive } from "../../src/runner/check.js";
 import { findRouteCookie } from "../../src/runner/cookies.js";
-import type { Evidence } from "../../src/runner/types.js";
+import type { Evidence } from "../../src/model/index.js";
 
 /** Requests from new browsers: enough that byrequests sends some to every member (3:1 → 4). */
 const FRESH_CLIENTS = 8;

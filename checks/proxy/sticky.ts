@@ -1,7 +1,7 @@
 import { defineCheck, fail, inconclusive, pass, text } from "../../src/runner/check.js";
 import { issuedRoutes, ownRouteFix } from "../../src/runner/cookies.js";
 import { countLabels, sampleEvidence } from "../../src/runner/evidence.js";
-import type { Evidence } from "../../src/runner/types.js";
+import type { Evidence } from "../../src/model/index.js";
 
 /**
  * Requests that carry the cookie, per client. Without stickiness byrequests would send each to

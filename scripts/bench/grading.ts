@@ -2,7 +2,7 @@
  * Grades of the reference labs as the bench runs them: the same gradeLab a teacher's run uses,
  * with no reporters (printing is not what is measured).
  */
-import { ALL_CHECKS } from "../../checks/index.js";
+import { ALL_CHECKS, RUBRIC } from "../../checks/index.js";
 import { loadSpec, type LabSpec } from "../../src/config/index.js";
 import { gradeLab } from "../../src/runner/grade.js";
 import type { Part, RunResult } from "../../src/runner/types.js";
@@ -26,6 +26,7 @@ export async function loadLabSpec(specPath: string): Promise<LabSpec> {
 
 export function gradeOnce(spec: LabSpec, run: GradeRun, specPath?: string): Promise<RunResult> {
   return gradeLab(spec, {
+    rubric: RUBRIC,
     lang: "en",
     part: run.part,
     disruptive: run.disruptive,

@@ -9,7 +9,7 @@ import path from "node:path";
 import { renderClassHtml } from "../report/class-html.js";
 import { renderGradebook } from "../report/gradebook.js";
 import { renderClassJunit } from "../report/junit.js";
-import type { Lang, RunResult, Text } from "../runner/types.js";
+import type { Lang, RunResult, Text } from "../model/index.js";
 import { readEntries, readResult, type LabEntry } from "./entry.js";
 import { summarizeClass, type ClassSummary } from "./summary.js";
 

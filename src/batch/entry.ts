@@ -7,16 +7,10 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import type { RunResult, Text } from "../runner/types.js";
+import type { LabStatus, RunResult, Text } from "../model/index.js";
 
-/**
- * - graded: the checks ran (some may still be `error`: the counts say so);
- * - unreachable: the preflight found no lab to grade (no answer from the VIP at all);
- * - timeout: the lab's budget ran out (the partial result is kept);
- * - bad-spec: the roster row and the template make no valid spec;
- * - crashed: the grader failed on this lab (a bug: the reason says what).
- */
-export type LabStatus = "graded" | "unreachable" | "timeout" | "bad-spec" | "crashed";
+export type { LabStatus } from "../model/index.js";
+
 
 export interface LabEntry {
   schemaVersion: 1;

@@ -1,7 +1,7 @@
 import { Socket } from "node:net";
 import type { LabSpec } from "../config/schema.js";
-import type { Text } from "../runner/types.js";
-import { scopeViolation } from "../scope.js";
+import type { Text } from "../model/index.js";
+import { scopeViolation } from "../probe/scope.js";
 
 export type Preflight = { ok: true; note?: Text } | { ok: false; reason: Text };
 

@@ -8,7 +8,7 @@ import { z } from "zod";
 import { ALL_CHECKS } from "../../checks/index.js";
 import { closestName } from "../config/problems.js";
 import { summarize } from "../runner/runner.js";
-import type { RunResult, Text } from "../runner/types.js";
+import type { RunResult, Text } from "../model/index.js";
 
 export interface Rubric {
   points: Record<string, number>;

@@ -13,7 +13,7 @@ import path from "node:path";
 import { parse as parseCsv } from "csv-parse/sync";
 import { parse as parseYaml } from "yaml";
 import type { SpecOverrides } from "../config/load.js";
-import type { Text } from "../runner/types.js";
+import type { Text } from "../model/index.js";
 
 export interface RosterEntry {
   /** 0-based position in the roster: the order of every class output, and the shard key. */

@@ -6,7 +6,7 @@
  */
 import { availableParallelism } from "node:os";
 import path from "node:path";
-import { ALL_CHECKS } from "../../checks/index.js";
+import { ALL_CHECKS, RUBRIC } from "../../checks/index.js";
 import { loadSpec, type SpecLoadResult } from "../config/load.js";
 import { SecretRegistry } from "../config/secrets.js";
 import { htmlReporter } from "../report/html.js";
@@ -15,9 +15,9 @@ import { junitReporter } from "../report/junit.js";
 import { gradescopeReporter } from "../report/gradescope.js";
 import type { Reporter } from "../report/reporter.js";
 import { gradeLab, type GradeOptions } from "../runner/grade.js";
-import type { Lang, PartOption, RunResult, Text } from "../runner/types.js";
+import type { Lang, PartOption, RunResult, Text } from "../model/index.js";
 import { listPendingJournals } from "../ssh/index.js";
-import { VERSION } from "../version.js";
+import { VERSION } from "../model/index.js";
 import { cacheKey, readEntry, readResult, writeEntry, type LabEntry, type LabStatus } from "./entry.js";
 import { preflight } from "./preflight.js";
 import type { RosterEntry } from "./roster.js";
@@ -159,6 +159,7 @@ async function gradeOne(row: RosterEntry, options: BatchOptions): Promise<{ entr
     ].map((r) => ({ onEnd: (result: RunResult) => (abandonedRun ? [] : r.onEnd?.(result)) }));
     const journalDir = path.join(options.outDir, ".journal");
     const gradeOptions: GradeOptions = {
+      rubric: RUBRIC,
       lang: options.lang,
       disruptive: Boolean(options.disruptive),
       long: Boolean(options.long),

@@ -5,61 +5,10 @@
  * summary for the same results.
  */
 import { ALL_CHECKS } from "../../checks/index.js";
-import type { CheckResult, Outcome, Part, RunResult, Text } from "../runner/types.js";
-import type { LabEntry, LabStatus } from "./entry.js";
+import type { CheckResult, ClassItem, ClassLab, ClassSummary, LabStatus, Outcome, RunResult } from "../model/index.js";
+import type { LabEntry } from "./entry.js";
 
-export interface ClassLab {
-  index: number;
-  lab: string;
-  student: LabEntry["student"];
-  status: LabStatus;
-  score?: number;
-  maxScore?: number;
-  errors?: number;
-  reason?: Text;
-  leftToRestore?: string[];
-  /** Points and outcome per check id (checks the run did not ask for are left out). */
-  checks: Record<string, { outcome: Outcome; points: number; maxPoints: number }>;
-  /** Relative to the class folder's parent: `<lab>/scorecard.html`. */
-  scorecard?: string;
-}
-
-export interface ClassItem {
-  id: string;
-  part: Part | "net";
-  title: Text;
-  maxPoints: number;
-  /** Labs in which the check was graded. */
-  graded: number;
-  counts: Record<Outcome, number>;
-  /** Share of graded labs that passed it. */
-  passRate: number;
-  /** Mean share of its points earned (partial credit counts). */
-  meanCredit: number;
-  /**
-   * Item discrimination: the correlation between earning this check's points and the rest of the
-   * score. Near 0 or negative: the check does not tell strong labs from weak ones (a broken check,
-   * or a step everyone gets). Null with fewer than 3 labs or no spread.
-   */
-  discrimination: number | null;
-}
-
-export interface ClassSummary {
-  schemaVersion: 1;
-  labs: ClassLab[];
-  items: ClassItem[];
-  statusCounts: Record<LabStatus, number>;
-  scores: {
-    graded: number;
-    /** Percent of each lab's own maximum. */
-    meanPercent: number | null;
-    medianPercent: number | null;
-    minPercent: number | null;
-    maxPercent: number | null;
-    /** Ten bins of 10 percentage points; the last includes 100 %. */
-    histogram: number[];
-  };
-}
+export type { ClassItem, ClassLab, ClassSummary } from "../model/index.js";
 
 const OUTCOMES: Outcome[] = ["pass", "fail", "inconclusive", "error", "skipped"];
 const STATUSES: LabStatus[] = ["graded", "unreachable", "timeout", "bad-spec", "crashed"];

@@ -3,7 +3,7 @@
  * problem messages are made of. Keys are normalised paths (`backends[].address`,
  * `ssh.hostKeys.*`); SSH target fields are shared by `ssh`, `balancer.ssh` and `backends[].ssh`.
  */
-import type { Text } from "../runner/types.js";
+import type { Text } from "../model/index.js";
 
 export interface FieldInfo {
   what: Text;

@@ -3,7 +3,7 @@
  * 192.168.0.0/24 with VIP 192.168.0.10; server network 192.168.100.0/24 with the balancer as
  * gateway 192.168.100.1), ready to edit. It must load as written, apart from the key file.
  */
-import type { Lang } from "../runner/types.js";
+import type { Lang } from "../model/index.js";
 
 interface Comments {
   header: string[];

@@ -7,7 +7,7 @@
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document } from "yaml";
-import type { Text } from "../runner/types.js";
+import type { Text } from "../model/index.js";
 import { formatFieldPath } from "./fields.js";
 import { checkLocalFiles, inlineSecrets } from "./local-files.js";
 import { readCapped } from "./read-capped.js";

@@ -7,7 +7,7 @@
 import { constants as fsConstants } from "node:fs";
 import { access, open, stat } from "node:fs/promises";
 import type { Stats } from "node:fs";
-import type { Text } from "../runner/types.js";
+import type { Text } from "../model/index.js";
 import { formatFieldPath } from "./fields.js";
 import { resolveSpecPath, isWindowsPipe, type PathContext } from "./paths.js";
 import { specProblem, type LineOf, type SpecProblem } from "./problems.js";

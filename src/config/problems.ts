@@ -3,8 +3,8 @@
  * what is expected and the line to write. Values of secret fields are never quoted back.
  */
 import type { z } from "zod";
-import { safeForTerminal } from "../report/terminal.js";
-import type { Lang, Text } from "../runner/types.js";
+import { safeForTerminal } from "../model/index.js";
+import type { Lang, Text } from "../model/index.js";
 import { fieldInfo, formatFieldPath, isSecretPath, normalizeFieldPath, secretFieldPath } from "./fields.js";
 import { SPEC_LIMITS, type SpecIssueParams } from "./schema.js";
 

@@ -9,7 +9,7 @@
  */
 import { isIP } from "node:net";
 import { z } from "zod";
-import type { Text } from "../runner/types.js";
+import type { Text } from "../model/index.js";
 
 export const LVS_STEPS = ["rr", "wrr", "persistence", "http-get", "final"] as const;
 export const PROXY_STEPS = ["byrequests", "loadfactor", "sticky", "final"] as const;

@@ -4,7 +4,7 @@
  * `redact` it from any text they are about to write.
  */
 import { readCapped } from "./read-capped.js";
-import type { Text } from "../runner/types.js";
+import type { Text } from "../model/index.js";
 import type { Secret } from "./schema.js";
 import type { ResolvedSshTarget } from "./targets.js";
 

@@ -5,7 +5,7 @@
 import net from "node:net";
 import { performance } from "node:perf_hooks";
 import { Client, buildConnector } from "undici";
-import { scopeViolation } from "../scope.js";
+import { scopeViolation } from "./scope.js";
 import { classifyError } from "./errors.js";
 import type { ProbeError, ProbeErrorClass, ProbeTarget, ProbeTimeouts } from "./types.js";
 

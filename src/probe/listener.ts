@@ -1,5 +1,5 @@
 import net from "node:net";
-import { scopeViolation } from "../scope.js";
+import { scopeViolation } from "./scope.js";
 
 export interface Arrival {
   remoteAddress: string;

@@ -3,9 +3,8 @@
  * which step the class failed most, and whether a check tells strong labs from weak ones), and a
  * row per student linking to their scorecard. Self-contained like the scorecard: no scripts.
  */
-import type { ClassItem, ClassSummary } from "../batch/summary.js";
-import type { LabStatus } from "../batch/entry.js";
-import type { Lang } from "../runner/types.js";
+import type { ClassItem, ClassSummary, LabStatus } from "../model/index.js";
+import type { Lang } from "../model/index.js";
 import { escapeHtml } from "./html.js";
 
 /** A lab's status in a few words, for the class page and the console. */

@@ -1,4 +1,4 @@
-import type { CheckResult, Lang, Outcome, RunResult, Text } from "../runner/types.js";
+import type { CheckResult, Lang, Outcome, RunResult, Text } from "../model/index.js";
 import type { Reporter, RunInfo } from "./reporter.js";
 import { makeStyle, safeForTerminal, type Style } from "./terminal.js";
 

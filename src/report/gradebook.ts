@@ -4,8 +4,8 @@
  * spreadsheets show accents right; cells a spreadsheet would run as a formula are defused.
  */
 import { stringify } from "csv-stringify/sync";
-import type { ClassSummary } from "../batch/summary.js";
-import type { Lang } from "../runner/types.js";
+import type { ClassSummary } from "../model/index.js";
+import type { Lang } from "../model/index.js";
 
 export function renderGradebook(summary: ClassSummary, lang: Lang): string {
   const ids = summary.items.map((i) => i.id);

@@ -5,7 +5,7 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import type { RunResult } from "../runner/types.js";
+import type { RunResult } from "../model/index.js";
 import type { FileReporterOptions } from "./junit.js";
 import type { Reporter } from "./reporter.js";
 import { WORDS } from "./i18n.js";

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import type { CheckResult, Evidence, Lang, Outcome, RunResult } from "../runner/types.js";
+import type { CheckResult, Evidence, Lang, Outcome, RunResult } from "../model/index.js";
 import type { Reporter } from "./reporter.js";
 import { WORDS, eventKind, fieldName, formatDuration, formatNumber, kindTitle, labelText, type EventKind, type Words } from "./i18n.js";
 import type { FileReporterOptions } from "./junit.js";

@@ -1,4 +1,4 @@
-import type { Lang, Outcome, Part, Text } from "../runner/types.js";
+import type { Lang, Outcome, Part, Text } from "../model/index.js";
 
 /**
  * The words of the file scorecards (JUnit and HTML). The English table is the model; the

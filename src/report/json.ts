@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import type { RunResult } from "../runner/types.js";
+import type { RunResult } from "../model/index.js";
 import type { Reporter } from "./reporter.js";
 
 /** The full result with evidence, versioned so it can be re-rendered or re-graded later. */

@@ -2,7 +2,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import junitModule from "junit-report-builder";
 import type { Builder, TestCase } from "junit-report-builder";
-import type { CheckResult, Evidence, Lang, RunResult } from "../runner/types.js";
+import type { CheckResult, Evidence, Lang, RunResult } from "../model/index.js";
 import type { Reporter } from "./reporter.js";
 import { WORDS, formatDuration, kindTitle, labelText } from "./i18n.js";
 

@@ -1,4 +1,4 @@
-import type { CheckDefinition, CheckResult, Lang, Part, RunResult, Text } from "../runner/types.js";
+import type { CheckInfo, CheckResult, Lang, Part, RunResult, Text } from "../model/index.js";
 
 export interface RunInfo {
   lab: string;
@@ -14,7 +14,7 @@ export interface RunInfo {
  */
 export interface Reporter {
   onBegin?(info: RunInfo): void;
-  onCheckBegin?(check: CheckDefinition<never>): void;
+  onCheckBegin?(check: CheckInfo): void;
   /** What a long check is doing now (sampling n of N, waiting for the failover), in both languages. */
   onCheckProgress?(checkId: string, progress: Text): void;
   onCheckEnd?(result: CheckResult): void;

@@ -1,12 +1,4 @@
-/**
- * Text that came from a student's machine (pages, headers, command output) may carry terminal
- * escape sequences: they are made visible, never written raw.
- */
-export function safeForTerminal(text: string): string {
-  // C0 controls except tab/newline, DEL, and C1 controls (0x80–0x9f, e.g. the 8-bit CSI).
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
-}
+export { safeForTerminal } from "../model/text.js";
 
 export interface Style {
   color: boolean;

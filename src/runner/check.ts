@@ -1,5 +1,6 @@
 import type { CheckContext } from "./context.js";
-import type { CheckDefinition, Evidence, Text, Verdict } from "./types.js";
+import type { Evidence, Text, Verdict } from "../model/index.js";
+import type { CheckDefinition } from "./types.js";
 
 export type Check = CheckDefinition<CheckContext>;
 
@@ -8,7 +9,9 @@ export function defineCheck(check: Check): Check {
   return check;
 }
 
-export const text = (es: string, en: string): Text => ({ es, en });
+import { text } from "../model/index.js";
+
+export { text };
 
 export function pass(message: Text, evidence: Evidence[] = [], extra: Partial<Verdict> = {}): Verdict {
   return { outcome: "pass", message, evidence, ...extra };

@@ -1,4 +1,5 @@
-import type { CheckDefinition, CheckResult, CheckTraffic, Evidence, Outcome, Part, Text, Verdict } from "./types.js";
+import { isText, type CheckResult, type CheckTraffic, type Evidence, type Outcome, type Part, type Text, type Verdict } from "../model/index.js";
+import type { CheckDefinition } from "./types.js";
 import { isSshError, sshErrorVerdict } from "../ssh/index.js";
 import { Mutex } from "./lock.js";
 
@@ -247,9 +248,6 @@ export function errorVerdict(error: unknown): Verdict {
   };
 }
 
-function isText(v: unknown): v is Text {
-  return typeof v === "object" && v !== null && typeof (v as Text).es === "string" && typeof (v as Text).en === "string";
-}
 
 function topoSort<Ctx>(checks: CheckDefinition<Ctx>[]): CheckDefinition<Ctx>[] {
   const byId = new Map(checks.map((c) => [c.id, c]));

@@ -3,7 +3,7 @@
  * languages. Nothing here ever holds a password, a passphrase or key material: callers hand in
  * only names, addresses, fingerprints and the SSH library's (secret-free) reason texts.
  */
-import type { Evidence, Outcome, Text, Verdict } from "../runner/types.js";
+import type { Evidence, Outcome, Text, Verdict } from "../model/index.js";
 import type { CommandRecord } from "./pool.js";
 
 export type SshErrorKind =

@@ -11,7 +11,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { Text } from "../runner/types.js";
+import type { Text } from "../model/index.js";
 import { SshError, type SshErrorKind } from "./errors.js";
 import type { ExecResult, SshHost, SshPool } from "./pool.js";
 

@@ -21,7 +21,7 @@
  * answers would bias the shares, and a VIP that only fails has no ratio to judge.
  */
 
-import type { Text } from "../runner/types.js";
+import type { Text } from "../model/index.js";
 import { alternativesFrom, klDivergence, plausibleAlternatives, type Alternative, type AlternativeKind } from "./alternatives.js";
 import { cycleBoundFor, describeCycle, MIN_REPETITIONS, PeriodTracker, type CycleBound } from "./cycle.js";
 import type { PValueMethod } from "./distributions.js";

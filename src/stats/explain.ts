@@ -4,7 +4,7 @@
  * only it knows whether the lab is at LVS weights or Apache loadfactors.
  */
 
-import type { Text } from "../runner/types.js";
+import type { Text } from "../model/index.js";
 
 export interface ExplainFacts {
   labels: string[];

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fetchOnce } from "../../src/probe/index.js";
-import { scopeViolation } from "../../src/scope.js";
+import { scopeViolation } from "../../src/probe/scope.js";
 import { startWebServer, type WebServer } from "../probe/servers.js";
 
 describe("HAGRADE_ALLOWED_NETWORKS fence", () => {

@@ -4,11 +4,13 @@
  * spec that must load, since a lab fixture whose spec does not is the fixture's bug, not a verdict.
  */
 import { formatProblems, loadSpec, type LabSpec, type SpecOverrides } from "../../src/config/index.js";
+import { RUBRIC } from "../../checks/index.js";
 import { gradeLab, type GradedRun, type GradeOptions } from "../../src/runner/grade.js";
 
 /** A test run's options: the defaults, with the test's own choices laid over them. */
 export function gradeOptions(overrides: Partial<GradeOptions> & { journalDir: string }): GradeOptions {
   return {
+    rubric: RUBRIC,
     lang: "en",
     disruptive: false,
     long: false,

@@ -11,16 +11,16 @@ import { jsonReporter } from "../report/json.js";
 import { junitReporter } from "../report/junit.js";
 import { gradescopeReporter } from "../report/gradescope.js";
 import { safeForTerminal } from "../report/terminal.js";
-import type { Lang, RunResult } from "../runner/types.js";
-import { readEntries, writeEntry } from "./entry.js";
-import { mergeShards, writeClassOutputs } from "./class.js";
-import { loadRoster, formatRosterProblems } from "./roster.js";
-import { DEFAULT_BUDGET_MS, defaultConcurrency, gradeBatch, parseShard } from "./run.js";
-import { loadRubric, regradeResult } from "./regrade.js";
-import type { ClassSummary } from "./summary.js";
-import type { LabEntry } from "./entry.js";
-import { EXIT } from "../exit.js";
-import { UsageError, parseFlags, parseFlagsAndArgs, pickLang, pickPart } from "../cli-args.js";
+import type { Lang, RunResult } from "../model/index.js";
+import { readEntries, writeEntry } from "../batch/entry.js";
+import { mergeShards, writeClassOutputs } from "../batch/class.js";
+import { loadRoster, formatRosterProblems } from "../batch/roster.js";
+import { DEFAULT_BUDGET_MS, defaultConcurrency, gradeBatch, parseShard } from "../batch/run.js";
+import { loadRubric, regradeResult } from "../batch/regrade.js";
+import type { ClassSummary } from "../batch/summary.js";
+import type { LabEntry } from "../batch/entry.js";
+import { EXIT } from "./exit.js";
+import { UsageError, parseFlags, parseFlagsAndArgs, pickLang, pickPart } from "./args.js";
 import { LAB_STATUS_WORDS as STATUS_WORDS } from "../report/class-html.js";
 
 

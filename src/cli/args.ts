@@ -3,7 +3,7 @@
  * into a UsageError, which the CLI prints as one line naming the flag and the fix (exit 2).
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import type { Lang, PartOption } from "./runner/types.js";
+import type { Lang, PartOption } from "../model/index.js";
 
 /** Bad input on the command line: printed as `hagrade: MESSAGE`, exit code 2, never a stack trace. */
 export class UsageError extends Error {}

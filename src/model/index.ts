@@ -1,0 +1,5 @@
+export * from "./text.js";
+export * from "./evidence.js";
+export * from "./result.js";
+export * from "./class.js";
+export { VERSION } from "./version.js";
