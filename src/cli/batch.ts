@@ -20,41 +20,38 @@ import { loadRubric, regradeResult } from "../batch/regrade.js";
 import type { ClassSummary } from "../batch/summary.js";
 import type { LabEntry } from "../batch/entry.js";
 import { EXIT } from "./exit.js";
-import { UsageError, parseFlags, parseFlagsAndArgs, pickLang, pickPart } from "./args.js";
+import { UsageError, pickLang, pickPart } from "./args.js";
+import { defineCommand, type Flags, type OptionSpecs } from "./command.js";
 import { LAB_STATUS_WORDS as STATUS_WORDS } from "../report/class-html.js";
 
 
-export const BATCH_HELP = `  hagrade batch --roster roster.csv --spec-template lab.yaml [options]   grade a whole class
-  hagrade merge DIR... [--out DIR]   merge the outputs of batch shards into one class
-  hagrade regrade RESULT.json|DIR --rubric rubric.yaml [--out DIR]   re-score saved results under a new rubric
+const BATCH_OPTIONS = {
+  roster: { type: "string", arg: "FILE", help: "CSV (id,name,email,lab,spec, and dotted spec fields such as vip.address) or YAML list  (required)" },
+  "spec-template": { type: "string", arg: "FILE", help: "the course's spec; each roster row overrides its fields" },
+  out: { type: "string", arg: "DIR", help: "output folder (default: reports); one folder per lab, the class in DIR/class" },
+  concurrency: { type: "string", arg: "N", help: `labs graded at once (default: ${defaultConcurrency()} on this machine)` },
+  budget: { type: "string", arg: "SECONDS", help: `time for each lab before it is cut short (default: ${DEFAULT_BUDGET_MS / 1000})` },
+  shard: { type: "string", arg: "I/N", help: "grade only the I-th of N slices of the roster (CI matrices; then hagrade merge)" },
+  force: { type: "boolean", default: false, help: "grade again labs already graded with the same spec and options" },
+  lang: { type: "string", arg: "es|en", help: "as for run" },
+  part: { type: "string", arg: "auto|lvs|proxy", help: "as for run" },
+  only: { type: "string", arg: "ID,ID", help: "as for run" },
+  disruptive: { type: "boolean", default: false, help: "as for run" },
+  long: { type: "boolean", default: false, help: "as for run" },
+  "accept-new-host-keys": { type: "boolean", default: false, help: "as for run" },
+} as const satisfies OptionSpecs;
 
-Options of batch:
-  --roster FILE          CSV (id,name,email,lab,spec, and dotted spec fields such as vip.address) or YAML list
-  --spec-template FILE   the course's spec; each roster row overrides its fields
-  --out DIR              output folder (default: reports); one folder per lab, the class in DIR/class
-  --concurrency N        labs graded at once (default: ${defaultConcurrency()} on this machine)
-  --budget SECONDS       time for each lab before it is cut short (default: ${DEFAULT_BUDGET_MS / 1000})
-  --shard I/N            grade only the I-th of N slices of the roster (CI matrices; then hagrade merge)
-  --force                grade again labs already graded with the same spec and options
-  --lang, --part, --only, --disruptive, --long, --accept-new-host-keys   as for run
-`;
+export const batchCommand = defineCommand({
+  name: "batch",
+  summary: "grade a whole class",
+  usage: ["batch --roster roster.csv --spec-template lab.yaml [options]"],
+  options: BATCH_OPTIONS,
+  notes: ["Exit codes: 0 every lab graded, 2 a bad roster or spec, 3 a lab unreachable, cut short or left to restore."],
+  examples: ["hagrade batch --roster roster.csv --spec-template lab.yaml --concurrency 4 --out reports"],
+  run: batch,
+});
 
-export async function cmdBatch(args: string[]): Promise<number> {
-  const { values } = parseFlags(args, {
-    roster: { type: "string" },
-    "spec-template": { type: "string" },
-    out: { type: "string" },
-    concurrency: { type: "string" },
-    budget: { type: "string" },
-    shard: { type: "string" },
-    force: { type: "boolean", default: false },
-    lang: { type: "string" },
-    part: { type: "string" },
-    only: { type: "string" },
-    disruptive: { type: "boolean", default: false },
-    long: { type: "boolean", default: false },
-    "accept-new-host-keys": { type: "boolean", default: false },
-  });
+async function batch(values: Flags<typeof BATCH_OPTIONS>): Promise<number> {
   const l = pickLang(values.lang, "es");
   if (!values.roster) throw new UsageError("--roster FILE is required (a CSV with a header: id,name,email,vip.address,...)");
   const part = pickPart(values.part);
@@ -145,16 +142,28 @@ function classLines(s: ClassSummary, l: Lang): string {
   return lines.join("\n");
 }
 
-export async function cmdMerge(args: string[]): Promise<number> {
-  const parsed = parseFlagsAndArgs(args, { out: { type: "string" }, lang: { type: "string" } });
-  const l = pickLang(parsed.values.lang, "es");
-  if (parsed.positionals.length === 0) throw new UsageError("usage: hagrade merge SHARD_DIR... [--out DIR]");
-  const outDir = path.resolve(parsed.values.out ?? "reports");
-  for (const d of parsed.positionals) {
+export const mergeCommand = defineCommand({
+  name: "merge",
+  summary: "merge the outputs of batch shards into one class",
+  usage: ["merge SHARD_DIR... [--out DIR]"],
+  positionals: true,
+  options: {
+    out: { type: "string", arg: "DIR", help: "output folder (default: reports)" },
+    lang: { type: "string", arg: "es|en", help: "language of the class outputs (default: es)" },
+  },
+  examples: ["hagrade merge shard-1 shard-2 shard-3 --out reports"],
+  run: merge,
+});
+
+async function merge(values: { out?: string; lang?: string }, positionals: string[]): Promise<number> {
+  const l = pickLang(values.lang, "es");
+  if (positionals.length === 0) throw new UsageError("usage: hagrade merge SHARD_DIR... [--out DIR]");
+  const outDir = path.resolve(values.out ?? "reports");
+  for (const d of positionals) {
     if (!existsSync(d) || !statSync(d).isDirectory()) throw new UsageError(`${d} is not a folder of hagrade batch results`);
   }
   await mkdir(outDir, { recursive: true });
-  const merged = await mergeShards(parsed.positionals.map((d) => path.resolve(d)), outDir);
+  const merged = await mergeShards(positionals.map((d) => path.resolve(d)), outDir);
   for (const p of merged.problems) process.stderr.write(`hagrade: ${safeForTerminal(p[l])}\n`);
   if (merged.labs === 0) return EXIT.badInput;
   const { summary, files } = await writeClassOutputs(outDir, l);
@@ -167,8 +176,22 @@ export async function cmdMerge(args: string[]): Promise<number> {
  * Re-scores a saved result (or every lab of a batch folder) under a new rubric and writes the
  * re-scored reports to --out, leaving the originals as they were.
  */
-export async function cmdRegrade(args: string[]): Promise<number> {
-  const { values, positionals } = parseFlagsAndArgs(args, { rubric: { type: "string" }, out: { type: "string" }, lang: { type: "string" } });
+export const regradeCommand = defineCommand({
+  name: "regrade",
+  summary: "re-score saved results under a new rubric",
+  usage: ["regrade RESULT.json|BATCH_DIR --rubric rubric.yaml [--out DIR]"],
+  positionals: true,
+  options: {
+    rubric: { type: "string", arg: "FILE", help: "the new rubric (points, min-score)  (required)" },
+    out: { type: "string", arg: "DIR", help: "output folder (default: next to the input, <input>-regraded or regraded/)" },
+    lang: { type: "string", arg: "es|en", help: "language of the reports (default: the result's)" },
+  },
+  notes: ["The originals are left as they were. Exit code of a single result: 0 at or above the rubric's min-score, else 1."],
+  examples: ["hagrade regrade reports/alumno-01/result.json --rubric rubric.yaml", "hagrade regrade reports --rubric rubric.yaml --out reports-2025"],
+  run: regrade,
+});
+
+async function regrade(values: { rubric?: string; out?: string; lang?: string }, positionals: string[]): Promise<number> {
   if (positionals.length !== 1 || !values.rubric) throw new UsageError("usage: hagrade regrade RESULT.json|BATCH_DIR --rubric rubric.yaml [--out DIR]");
   const input = path.resolve(positionals[0]!);
   if (!existsSync(input)) throw new UsageError(`${input} does not exist`);

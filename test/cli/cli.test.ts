@@ -38,8 +38,30 @@ describe("hagrade CLI", () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("hagrade run --spec");
     expect(help.stdout).toMatch(/Exit codes/);
+    for (const name of ["run", "init", "restore", "report", "batch", "merge", "regrade"]) expect(help.stdout).toMatch(new RegExp(`^  ${name} +\\S`, "m"));
     const version = await hagrade(["--version"]);
     expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    for (const args of [["-V"], ["version"]]) {
+      const r = await hagrade(args);
+      expect([r.code, r.stdout], args[0]).toEqual([0, version.stdout]);
+    }
+  });
+
+  it.each(["run", "init", "restore", "report", "batch", "merge", "regrade"])("`hagrade %s --help` prints its usage, every option and an example, exit 0", async (name) => {
+    const r = await hagrade([name, "--help"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^Usage:\\n  hagrade ${name}\\b`, "m"));
+    expect(r.stdout).toMatch(/^Options:$/m);
+    expect(r.stdout).toMatch(new RegExp(`^Examples?:\\n  hagrade ${name}\\b`, "m"));
+    // The help is written from the flags the command parses: each one it names is accepted.
+    const flags = [...r.stdout.matchAll(/^ {2}(?:-\w, )?(--[a-z-]+)/gm)].map((m) => m[1]!);
+    expect(flags).toContain("--help");
+    if (name === "run") expect(flags).toEqual(expect.arrayContaining(["--spec", "--only", "--reporter", "--min-score", "--disruptive"]));
+    const same = await hagrade(["help", name]);
+    expect(same.stdout).toBe(r.stdout);
+    // -h works too, wherever it stands among the command's flags.
+    const short = await hagrade([name, "--lang", "en", "-h"]);
+    expect([short.code, short.stdout]).toEqual([0, r.stdout]);
   });
 
   it("rejects unknown commands and flags with exit code 2 and no stack trace", async () => {
@@ -67,7 +89,7 @@ describe("hagrade CLI", () => {
     expect(lines, r.stderr).toHaveLength(2);
     expect(lines[0]).toMatch(/^hagrade: /);
     expect(lines[0]).toContain(named);
-    expect(lines[1]).toBe("Run `hagrade --help` for usage.");
+    expect(lines[1]).toBe(`Run \`hagrade ${args[0]} --help\` for usage.`);
   });
 
   it("every bad spec file gives exit code 2 and a message naming the field, never a stack trace", async () => {

@@ -1,0 +1,100 @@
+/** `hagrade run`: grades one lab from its spec and writes the chosen reports. */
+import { join, resolve } from "node:path";
+import { formatProblems, loadSpec } from "../config/load.js";
+import { SecretRegistry } from "../config/secrets.js";
+import { consoleReporter } from "../report/console.js";
+import { jsonReporter } from "../report/json.js";
+import { junitReporter } from "../report/junit.js";
+import { htmlReporter } from "../report/html.js";
+import type { Reporter } from "../report/reporter.js";
+import { gradeLab } from "../runner/grade.js";
+import { terminalPrompter } from "../runner/prompter.js";
+import type { RunResult } from "../model/index.js";
+import { RUBRIC } from "../../checks/index.js";
+import { EXIT, EXIT_CODES_HELP } from "./exit.js";
+import { UsageError, pickLang, pickPart } from "./args.js";
+import { defineCommand } from "./command.js";
+
+export const runCommand = defineCommand({
+  name: "run",
+  summary: "grade a lab",
+  usage: ["run --spec lab.yaml [options]"],
+  options: {
+    spec: { type: "string", arg: "FILE", help: "the lab spec (YAML or JSON)  (required)" },
+    part: { type: "string", arg: "auto|lvs|proxy", help: "part to grade (default: the spec's, else auto-detect)" },
+    lang: { type: "string", arg: "es|en", help: "language of messages (default: the spec's, else es)" },
+    only: { type: "string", arg: "ID,ID", help: "grade only these checks (see `hagrade checks`)" },
+    disruptive: { type: "boolean", default: false, help: "also run checks that stop a web server (always restored)" },
+    long: { type: "boolean", default: false, help: "also run checks that wait out long timeouts" },
+    json: { type: "string", arg: "FILE", help: "write the JSON result here" },
+    out: { type: "string", arg: "DIR", help: "report folder (default: reports/<lab>)" },
+    reporter: { type: "string", arg: "LIST", help: "console,json,junit,html (default: all; files go to --out)" },
+    "min-score": { type: "string", arg: "N", help: "exit 0 only when the score is at least N (default: all points)" },
+    "accept-new-host-keys": { type: "boolean", default: false, help: "trust unknown SSH host keys on first use and remember them" },
+    interactive: { type: "boolean", default: false, help: "guide you through steps hagrade cannot do by SSH" },
+    "journal-dir": { type: "string", arg: "DIR", help: "where restore journals are written (default: reports/.journal)" },
+  },
+  notes: [EXIT_CODES_HELP],
+  examples: ["hagrade run --spec lab.yaml", "hagrade run --spec lab.yaml --disruptive --reporter console,junit --out reports/ci"],
+  async run(values) {
+    if (!values.spec) throw new UsageError("--spec FILE is required (write one with `hagrade init`)");
+    const part = pickPart(values.part);
+    let minScore: number | undefined;
+    if (values["min-score"] !== undefined) {
+      minScore = Number(values["min-score"]);
+      if (!Number.isFinite(minScore) || minScore < 0) throw new UsageError(`--min-score must be a number ≥ 0 (got "${String(values["min-score"])}")`);
+    }
+    const specPath = resolve(values.spec);
+    const loaded = await loadSpec(specPath);
+    const langGuess = pickLang(values.lang, "es");
+    if (!loaded.ok) {
+      process.stderr.write(formatProblems(loaded.problems, langGuess) + "\n");
+      return EXIT.badInput;
+    }
+    const spec = loaded.spec;
+    const lang = pickLang(values.lang, spec.lang);
+    if (loaded.warnings.length) process.stderr.write(formatProblems(loaded.warnings, lang, { kind: "warnings" }) + "\n");
+
+    const wanted = new Set(String(values.reporter ?? "console,json,junit,html").split(",").map((s) => s.trim()).filter(Boolean));
+    for (const r of wanted) {
+      if (!["console", "json", "junit", "html"].includes(r)) throw new UsageError(`--reporter: unknown reporter "${r}" (known: console, json, junit, html)`);
+    }
+    const outDir = resolve(values.out ?? join("reports", spec.lab));
+    // Every secret resolved during the run is redacted from every report.
+    const secrets = new SecretRegistry();
+    const redact = (text: string) => secrets.redact(text);
+    const reporters: Reporter[] = [];
+    if (wanted.has("console")) reporters.push(consoleReporter(lang));
+    const jsonPath = values.json ? resolve(values.json) : wanted.has("json") ? join(outDir, "result.json") : undefined;
+    if (jsonPath) reporters.push(jsonReporter(jsonPath, redact));
+    if (wanted.has("junit")) reporters.push(junitReporter(join(outDir, "junit.xml"), { lang, redact }));
+    if (wanted.has("html")) reporters.push(htmlReporter(join(outDir, "scorecard.html"), { lang, redact }));
+
+    // The person at the terminal answers what hagrade cannot do by SSH (stop a web server without it).
+    const prompter = values.interactive ? terminalPrompter(lang) : undefined;
+    const result = await gradeLab(spec, {
+      rubric: RUBRIC,
+      lang,
+      ...(prompter ? { prompter } : {}),
+      disruptive: Boolean(values.disruptive),
+      long: Boolean(values.long),
+      interactive: Boolean(values.interactive),
+      acceptNewHostKeys: Boolean(values["accept-new-host-keys"]),
+      journalDir: resolve(values["journal-dir"] ?? join("reports", ".journal")),
+      specPath,
+      ...(part ? { part } : {}),
+      ...(values.only ? { only: values.only.split(",").map((s) => s.trim()).filter(Boolean) } : {}),
+      reporters,
+      secrets,
+    }).finally(() => prompter?.close());
+    // The engine fired the run's end: the file reporters have written.
+    if (result.reportsWritten.length) process.stdout.write(`${lang === "es" ? "Escrito" : "Written"}: ${result.reportsWritten.join(", ")}\n`);
+    return exitCodeFor(result, minScore ?? spec.rubric.minScore ?? result.maxScore);
+  },
+});
+
+/** The exit code of a graded result: 3 on any grader error, else 0 at or above the minimum score, else 1. */
+export function exitCodeFor(result: RunResult, minScore: number): number {
+  if (result.counts.error > 0) return EXIT.infrastructure;
+  return result.score + 1e-9 >= minScore ? EXIT.ok : EXIT.studentFault;
+}
