@@ -71,7 +71,9 @@ export function regradeResult(result: RunResult, rubric: Rubric): RunResult {
     if (c.notRequested) return c;
     const maxPoints = rubric.points[c.id] ?? c.maxPoints;
     const credit = c.credit ?? (c.maxPoints > 0 ? c.points / c.maxPoints : c.outcome === "pass" ? 1 : 0);
-    return { ...c, maxPoints, points: Math.round(maxPoints * credit * 100) / 100 };
+    // Results saved before partial credit became a fail may hold a pass with part of the points.
+    const outcome = c.outcome === "pass" && credit < 1 ? "fail" : c.outcome;
+    return { ...c, outcome, maxPoints, points: Math.round(maxPoints * credit * 100) / 100 };
   });
   const { score, maxScore, counts } = summarize(checks);
   return {

@@ -32,20 +32,34 @@ export type Outcome =
 export type Need = "http" | "ssh" | "disruptive" | "may-disrupt" | "long";
 
 
-export interface Verdict {
-  outcome: Outcome;
+interface VerdictBase {
   message: Text;
   /** How to fix it, for the student (fail) or for the grader (inconclusive/error). */
   fix?: Text;
   evidence: Evidence[];
-  /** Partial credit as a fraction of the check's points (0..1); default: 1 on pass, 0 otherwise. */
-  credit?: number;
   /**
    * Skipped because the run did not ask for it (disruptive or long checks without their flag):
    * its points leave the maximum, so a student's self-check can reach full marks.
    */
   notRequested?: boolean;
 }
+
+/**
+ * A check's answer. Only `fail` may carry partial credit: a check passes only when every
+ * expectation is met, so a pass always earns all its points (a `pass` with credit < 1 cannot be
+ * written, and the runner turns one that arrives anyway, e.g. through a cast, into a `fail`).
+ */
+export type Verdict =
+  | (VerdictBase & { outcome: "pass"; credit?: never })
+  | (VerdictBase & {
+      outcome: "fail";
+      /**
+       * The fraction of the check's points the parts that are right earned (0 ≤ credit < 1;
+       * default 0); the message says which part earned them.
+       */
+      credit?: number;
+    })
+  | (VerdictBase & { outcome: "inconclusive" | "error" | "skipped"; credit?: never });
 
 /** What reporters and rubrics know of a check: everything but how it runs. */
 export interface CheckInfo {

@@ -13,11 +13,16 @@ import { text } from "../model/index.js";
 
 export { text };
 
-export function pass(message: Text, evidence: Evidence[] = [], extra: Partial<Verdict> = {}): Verdict {
+/** Every expectation is met: a pass earns all the check's points (partial credit is a `fail`). */
+export function pass(message: Text, evidence: Evidence[] = [], extra: { fix?: Text } = {}): Verdict {
   return { outcome: "pass", message, evidence, ...extra };
 }
 
-export function fail(message: Text, fix: Text, evidence: Evidence[] = [], extra: Partial<Verdict> = {}): Verdict {
+/**
+ * Something the step asks for is not there. `credit` (0 ≤ credit < 1) gives the parts that are
+ * right their share of the points; the message must say which part earned them.
+ */
+export function fail(message: Text, fix: Text, evidence: Evidence[] = [], extra: { credit?: number } = {}): Verdict {
   return { outcome: "fail", message, fix, evidence, ...extra };
 }
 

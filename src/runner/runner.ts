@@ -72,17 +72,19 @@ export async function runChecks<Ctx>(
     const depResults = await Promise.all(deps.map((id) => done.get(id)!));
     const startedAt = new Date();
     const maxPoints = options.points?.[check.id] ?? check.points;
-    const finish = (verdict: Verdict, traffic?: CheckTraffic): CheckResult => {
-      const credit = verdict.credit ?? (verdict.outcome === "pass" ? 1 : 0);
+    const finish = (given: Verdict, traffic?: CheckTraffic): CheckResult => {
+      const verdict = settleCredit(given);
+      const credit = verdict.outcome === "pass" ? 1 : verdict.outcome === "fail" ? (verdict.credit ?? 0) : 0;
       const result: CheckResult = {
         id: check.id,
         part: check.part,
         title: check.title,
         outcome: verdict.outcome,
-        points: verdict.notRequested ? 0 : round2(maxPoints * Math.min(1, Math.max(0, credit))),
+        // A fail never rounds up to the full points.
+        points: verdict.notRequested ? 0 : verdict.outcome === "fail" ? Math.min(round2(maxPoints * credit), Math.max(0, round2(maxPoints - 0.01))) : round2(maxPoints * credit),
         maxPoints: verdict.notRequested ? 0 : maxPoints,
         // Kept so a saved result can be re-scored under another rubric without the lab.
-        credit: round4(Math.min(1, Math.max(0, credit))),
+        credit: verdict.outcome === "fail" ? Math.min(round4(credit), 0.9999) : round4(credit),
         ...(verdict.notRequested ? { notRequested: true } : {}),
         message: verdict.message,
         ...(verdict.fix ? { fix: verdict.fix } : {}),
@@ -146,6 +148,52 @@ export async function runChecks<Ctx>(
     await p;
   }
   return ordered.map((c) => results.get(c.id)!);
+}
+
+/**
+ * A check passes only when every expectation is met, and earns all its points; partial points
+ * come with `fail`. The types already forbid a `pass` with credit; one that arrives anyway (a
+ * cast, a plugin compiled without the types) becomes the `fail` it means, keeping its points
+ * and saying so. A `fail` claiming all the points contradicts itself: the grader's bug. Credit
+ * on any other outcome is dropped.
+ */
+export function settleCredit(verdict: Verdict): Verdict {
+  const raw = (verdict as { credit?: unknown }).credit;
+  const credit = typeof raw === "number" && Number.isFinite(raw) ? Math.min(1, Math.max(0, raw)) : undefined;
+  if (verdict.outcome === "pass") {
+    if (credit === undefined || credit >= 1) {
+      const { credit: _dropped, ...rest } = verdict as Verdict & { credit?: unknown };
+      return rest as Verdict;
+    }
+    return {
+      outcome: "fail",
+      message: {
+        es: `${verdict.message.es} (No se cumple todo lo que pide el paso: ${Math.round(credit * 100)} % de los puntos.)`,
+        en: `${verdict.message.en} (Not everything the step asks for is met: ${Math.round(credit * 100)} % of the points.)`,
+      },
+      fix: verdict.fix ?? { es: "Vea el mensaje: indica qué parte falta.", en: "See the message: it says which part is missing." },
+      evidence: verdict.evidence,
+      credit,
+    };
+  }
+  if (verdict.outcome === "fail") {
+    if (credit !== undefined && credit >= 1) {
+      return {
+        outcome: "error",
+        message: {
+          es: `Error del evaluador: la comprobación dice «fallida» y a la vez da todos los puntos. ${verdict.message.es}`,
+          en: `Grader error: the check says "failed" and gives all the points at once. ${verdict.message.en}`,
+        },
+        fix: { es: "Informe del fallo a quien mantiene hagrade.", en: "Report the bug to hagrade's maintainers." },
+        evidence: [...verdict.evidence, { kind: "exception", errorKind: "credit", message: "fail with full credit" }],
+      };
+    }
+    const { credit: _dropped, ...rest } = verdict;
+    return credit === undefined || credit === 0 ? rest : { ...rest, credit };
+  }
+  if (raw === undefined) return verdict;
+  const { credit: _dropped, ...rest } = verdict as Verdict & { credit?: unknown };
+  return rest as Verdict;
 }
 
 /** A verdict of a check cut short (deadline or budget) names what the check was doing then. */

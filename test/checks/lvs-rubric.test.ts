@@ -160,9 +160,12 @@ describe("what the messages name", () => {
     expect(template?.remainingSeconds).toBeGreaterThan(0);
   });
 
-  it("gives half the points when persistence is on with another timeout", () => {
+  it("fails with half the points when persistence is on with another timeout, saying which part earned them", () => {
     const check = find("persistence-300", "lvs.persistence");
-    expect(check.points).toBeLessThan(check.maxPoints);
+    expect(check.outcome).toBe("fail");
+    expect(check.points).toBe(check.maxPoints / 2);
+    expect(check.message.en).toContain("persistent 300; expected 1200");
+    expect(check.message.en).toMatch(/Half the points are for what does work: One client always reaches webserver\d/);
     expect(check.fix?.en).toContain("persistence_timeout 1200");
   });
 
