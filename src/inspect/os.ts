@@ -6,7 +6,7 @@
  * CentOS has no apache2ctl nor a2enmod, and its Apache service is `httpd`.
  */
 import { splitLines } from "./common.js";
-import { parseOsRelease, type OsRelease } from "./net.js";
+import { parseOsRelease, type OsRelease } from "./os-release.js";
 
 export type OsFamily = OsRelease["family"];
 
