@@ -247,6 +247,19 @@ export async function checkLocalFiles(raw: unknown, context: PathContext, env: N
           { es: "Arranca el agente (eval $(ssh-agent)) y escribe agent: true, o corrige la ruta.", en: "Start the agent (eval $(ssh-agent)) and write agent: true, or correct the path." });
       }
     }
+    if (path.length === 1 && typeof block.config === "string" && block.config !== "") {
+      const file = resolveSpecPath(block.config, context);
+      const found = await statOrError(file);
+      if (found instanceof Error || !found.isFile()) {
+        fail([...path, "config"], {
+          es: `No se puede leer la configuración de OpenSSH ${file}${found instanceof Error ? "" : " (no es un fichero)"}.`,
+          en: `Cannot read the OpenSSH configuration ${file}${found instanceof Error ? "" : " (not a file)"}.`,
+        }, {
+          es: "Corrige la ruta (p. ej. ~/.ssh/config), o quita ssh.config para leer ~/.ssh/config si existe.",
+          en: "Correct the path (e.g. ~/.ssh/config), or remove ssh.config to read ~/.ssh/config when it exists.",
+        });
+      }
+    }
     if (block.agent === true && (env.SSH_AUTH_SOCK === undefined || env.SSH_AUTH_SOCK === "") && posix) {
       warn([...path, "agent"], {
         es: "agent: true pero SSH_AUTH_SOCK no está definida: no hay agente al que pedir claves.",
@@ -272,10 +285,14 @@ export async function checkLocalFiles(raw: unknown, context: PathContext, env: N
           || block.agent === true || (typeof block.agent === "string" && block.agent !== ""));
       const top = blocks.find((entry) => entry.path.length === 1)?.block;
       const balancerBlock = blocks.find((entry) => entry.path[0] === "balancer")?.block;
-      if (!hasAuth(top) && !hasAuth(balancerBlock)) {
+      // Without a key, password or agent in the spec, ssh_config, the agent or a usual key may still do.
+      const usual = ["id_ed25519", "id_ecdsa", "id_rsa", "config"].map((name) => context.pathApi.join(context.homeDir, ".ssh", name));
+      const fallback = (env.SSH_AUTH_SOCK !== undefined && env.SSH_AUTH_SOCK !== "") || (top !== undefined && typeof top.config === "string")
+        || (await Promise.all(usual.map(async (file) => !(await statOrError(file) instanceof Error)))).some(Boolean);
+      if (!hasAuth(top) && !hasAuth(balancerBlock) && !fallback) {
         warn(["ssh"], {
-          es: "No hay clave privada, contraseña ni agente SSH: el inicio de sesión SSH fallará.",
-          en: "No private key, password or SSH agent is given: SSH logins will fail.",
+          es: "No hay clave privada, contraseña ni agente SSH, ni ~/.ssh/id_ed25519, id_ecdsa o id_rsa: el inicio de sesión SSH fallará.",
+          en: "No private key, password or SSH agent is given, nor is there ~/.ssh/id_ed25519, id_ecdsa or id_rsa: SSH logins will fail.",
         }, { es: "Añade ssh.privateKey: ~/.ssh/id_ed25519 (o password: { env: ... }, o agent: true).", en: "Add ssh.privateKey: ~/.ssh/id_ed25519 (or password: { env: ... }, or agent: true)." });
       }
     }

@@ -66,9 +66,11 @@ function resolveTargetPaths<T extends TargetLike>(target: T, context: PathContex
 
 /** A copy of the spec whose local file paths are all absolute. */
 export function resolveSpecPaths(spec: LabSpec, context: PathContext): LabSpec {
+  const ssh = resolveTargetPaths(spec.ssh, context);
+  if (typeof ssh.config === "string") ssh.config = resolveSpecPath(ssh.config, context);
   return {
     ...spec,
-    ssh: resolveTargetPaths(spec.ssh, context),
+    ssh,
     balancer: {
       ...spec.balancer,
       ...(spec.balancer.ssh !== undefined ? { ssh: resolveTargetPaths(spec.balancer.ssh, context) } : {}),

@@ -184,14 +184,22 @@ export const sshTargetSchema = z.strictObject({
   jump: optional(z.enum(["balancer", "none"])),
 });
 
+/**
+ * `user`, `port`, `agent` and `knownHosts` stay unset when the spec does not write them: the
+ * student's ssh_config (`config`) comes between the spec and the built-in defaults (root, 22,
+ * the agent when one runs, ~/.ssh/known_hosts), as it does between ssh's command line and its
+ * defaults. See config/targets.ts.
+ */
 export const sshDefaultsSchema = z.strictObject({
-  user: user.default("root"),
-  port: port.default(22),
+  user: optional(user),
+  port: optional(port),
   privateKey: optional(filePath),
   passphrase: optional(secretSchema),
   password: optional(secretSchema),
-  agent: agent.default(false),
-  knownHosts: filePath.default(DEFAULT_KNOWN_HOSTS),
+  agent: optional(agent),
+  knownHosts: optional(filePath),
+  /** An OpenSSH client configuration to read (default ~/.ssh/config); false: none. */
+  config: optional(z.union([z.literal(false), filePath])),
   hostKeys: z.record(z.string().min(1).max(253), fingerprint).default({}),
   sudo: z.enum(["auto", "always", "never"]).default("auto"),
 });

@@ -49,6 +49,7 @@ export async function openSsh(spec: LabSpec, registry: SecretRegistry, acceptNew
       ...(t.agent !== undefined ? { agent: t.agent } : {}),
       ...(t.jump ? { jump: t.jump } : {}),
       ...(t.hostKey ? { hostKey: t.hostKey } : {}),
+      ...(t.acceptNewHostKey ? { acceptNewHostKey: true } : {}),
     });
   }
   const pool = new SshPool(targets, {

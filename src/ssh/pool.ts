@@ -31,6 +31,8 @@ export interface SshTarget {
   /** Pinned host key fingerprint "SHA256:..."; replaces known_hosts for this target. */
   hostKey?: string;
   knownHostsPath?: string;
+  /** File an unknown host key for this target even without the pool's acceptNewHostKeys (ssh_config accept-new). */
+  acceptNewHostKey?: boolean;
 }
 
 /** What every executed command leaves behind, for evidence and logs (never stdin, never secrets). */
@@ -350,7 +352,7 @@ export class SshHost {
         port: this.target.port,
         ...(this.target.hostKey !== undefined ? { pinnedFingerprint: this.target.hostKey } : {}),
         knownHostsPath,
-        acceptNew: this.options.acceptNewHostKeys,
+        acceptNew: this.options.acceptNewHostKeys || this.target.acceptNewHostKey === true,
       }).then(
         (d) => {
           decision = d;

@@ -61,7 +61,6 @@ describe("spec paths on Windows (path.win32)", () => {
     });
     const resolved = resolveSpecPaths(spec, windows);
     expect(resolved.ssh.privateKey).toBe("C:\\Users\\ana\\.ssh\\id_ed25519");
-    expect(resolved.ssh.knownHosts).toBe("C:\\Users\\ana\\.ssh\\known_hosts");
     expect(resolved.ssh.passphrase).toEqual({ env: "PASS" });
     expect(resolved.ssh.agent).toBe("C:\\labs\\alumno-01\\agent.sock");
     expect(resolved.balancer.ssh?.privateKey).toBe("C:\\labs\\alumno-01\\keys\\balancer");

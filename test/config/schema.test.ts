@@ -35,7 +35,8 @@ describe("lab spec schema", () => {
     expect(spec.grader).toEqual({ sourceAddresses: [], natTarget: {} });
     expect(spec.identity).toEqual({ pattern: "Bienvenido a webserver(\\d+)", flags: "i" });
     expect(spec.expect).toEqual({ persistenceTimeout: 1200, cookieName: "ROUTEID" });
-    expect(spec.ssh).toEqual({ user: "root", port: 22, agent: false, knownHosts: "~/.ssh/known_hosts", hostKeys: {}, sudo: "auto" });
+    // user, port, agent and knownHosts are left unset: ssh_config comes before their defaults (config/targets.ts).
+    expect(spec.ssh).toEqual({ hostKeys: {}, sudo: "auto" });
     expect(spec.rubric).toEqual({ points: {} });
     expect(spec.timeouts).toEqual({ connect: 3000, request: 5000, ssh: 10_000, failover: 30_000, rejoin: 90_000 });
     expect(spec.sampling).toEqual({ maxRequests: 400, ratePerSecond: 200 });
@@ -138,6 +139,8 @@ describe("did-you-mean", () => {
 });
 
 describe("resolveSshTargets", () => {
+  /** No ssh_config, no agent and no usual key files: only what the spec says, and the defaults. */
+  const hermetic = { env: {}, platform: "linux" as const, homeDir: "/home/ana", sshConfig: false as const, fileExists: () => false };
   const withSsh = (extra: Partial<LabSpecInput>): LabSpec => parse({ ...minimal, ...extra });
 
   it("gives no targets at all without balancer.ssh", () => {
@@ -149,11 +152,11 @@ describe("resolveSshTargets", () => {
       balancer: { internalAddress: "192.168.100.1", ssh: { host: "192.168.0.2" } },
       ssh: { privateKey: "/keys/id", passphrase: { env: "PASS" }, hostKeys: { "192.168.0.2": "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s" } },
     });
-    const targets = resolveSshTargets(spec, { env: {}, platform: "linux" });
+    const targets = resolveSshTargets(spec, hermetic);
     expect(targets).toEqual([
-      { name: "balancer", host: "192.168.0.2", port: 22, user: "root", privateKeyPath: "/keys/id", passphrase: { env: "PASS" }, knownHostsPath: "~/.ssh/known_hosts", hostKey: "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s", sudo: false },
-      { name: "webserver1", host: "192.168.100.11", port: 22, user: "root", privateKeyPath: "/keys/id", passphrase: { env: "PASS" }, knownHostsPath: "~/.ssh/known_hosts", jump: "balancer", sudo: false },
-      { name: "webserver2", host: "192.168.100.12", port: 22, user: "root", privateKeyPath: "/keys/id", passphrase: { env: "PASS" }, knownHostsPath: "~/.ssh/known_hosts", jump: "balancer", sudo: false },
+      { name: "balancer", host: "192.168.0.2", port: 22, user: "root", privateKeyPath: "/keys/id", passphrase: { env: "PASS" }, knownHostsPath: "/home/ana/.ssh/known_hosts", hostKey: "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s", sudo: false },
+      { name: "webserver1", host: "192.168.100.11", port: 22, user: "root", privateKeyPath: "/keys/id", passphrase: { env: "PASS" }, knownHostsPath: "/home/ana/.ssh/known_hosts", jump: "balancer", sudo: false },
+      { name: "webserver2", host: "192.168.100.12", port: 22, user: "root", privateKeyPath: "/keys/id", passphrase: { env: "PASS" }, knownHostsPath: "/home/ana/.ssh/known_hosts", jump: "balancer", sudo: false },
     ]);
   });
 
@@ -165,9 +168,9 @@ describe("resolveSshTargets", () => {
         { name: "webserver2", address: "192.168.100.12" },
       ],
     });
-    const [balancer, first, second] = resolveSshTargets(spec, { env: {}, platform: "linux" });
+    const [balancer, first, second] = resolveSshTargets(spec, hermetic);
     expect(balancer?.host).toBe("192.168.0.10");
-    expect(first).toEqual({ name: "webserver1", host: "192.168.0.11", port: 2222, user: "alumno", password: "pw", knownHostsPath: "~/.ssh/known_hosts", sudo: true });
+    expect(first).toEqual({ name: "webserver1", host: "192.168.0.11", port: 2222, user: "alumno", password: "pw", knownHostsPath: "/home/ana/.ssh/known_hosts", sudo: true });
     expect(second?.jump).toBe("balancer");
     expect(second?.sudo).toBe(false);
   });

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { resolveSpecPath, resolveSpecPaths, type PathContext } from "../../src/config/paths.js";
-import { DEFAULT_KNOWN_HOSTS, labSpecSchema } from "../../src/config/schema.js";
+import { DEFAULT_KNOWN_HOSTS, labSpecSchema, resolveSshTargets } from "../../src/config/schema.js";
 import { checkHostKey, defaultKnownHostsPath, parseKnownHosts } from "../../src/ssh/hostkeys.js";
 
 const windows: PathContext = { baseDir: "C:\\Users\\ana\\Documents\\redes", homeDir: "C:\\Users\\ana", pathApi: path.win32 };
@@ -45,7 +45,10 @@ describe("where hagrade looks on Windows", () => {
     const resolved = resolveSpecPaths(spec, windows);
     expect(resolved.ssh.privateKey).toBe("C:\\Users\\ana\\Documents\\redes\\claves\\id_ed25519");
     expect(resolved.ssh.password).toEqual({ file: "C:\\Users\\ana\\Documents\\redes\\secreto.txt" });
-    expect(resolved.ssh.knownHosts).toBe("C:\\Users\\ana\\.ssh\\known_hosts");
+    // Not written in the spec: the default comes with the machine's targets, in the profile folder.
+    expect(resolved.ssh.knownHosts).toBeUndefined();
+    const [balancer] = resolveSshTargets(resolved, { env: {}, platform: "win32", homeDir: windows.homeDir, sshConfig: false, fileExists: () => false });
+    expect(balancer?.knownHostsPath).toBe("C:\\Users\\ana\\.ssh\\known_hosts");
     expect(resolved.backends[1]?.ssh?.privateKey).toBe("C:\\Users\\ana\\Documents\\claves\\ws2");
     expect(resolved.backends[1]?.ssh?.knownHosts).toBe("C:\\Users\\ana\\.ssh\\known_hosts_lab");
   });
