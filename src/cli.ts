@@ -13,12 +13,13 @@ import { initCommand } from "./cli/init.js";
 import { restoreCommand } from "./cli/restore.js";
 import { reportCommand } from "./cli/report.js";
 import { batchCommand, mergeCommand, regradeCommand } from "./cli/batch.js";
+import { checksCommand } from "./cli/checks.js";
 
 /** Exit codes: a contract for CI jobs and batch scripts (see src/cli/exit.ts). */
 export { EXIT, exitCodeFor };
 
 /** Every command, in the order `hagrade --help` lists them. */
-export const COMMANDS: readonly Command[] = [initCommand, runCommand, reportCommand, restoreCommand, batchCommand, mergeCommand, regradeCommand];
+export const COMMANDS: readonly Command[] = [initCommand, runCommand, reportCommand, restoreCommand, checksCommand, batchCommand, mergeCommand, regradeCommand];
 
 function overview(): string {
   const rows = COMMANDS.map((c) => [c.name, c.summary] as const);

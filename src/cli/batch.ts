@@ -22,6 +22,7 @@ import type { LabEntry } from "../batch/entry.js";
 import { EXIT } from "./exit.js";
 import { UsageError, pickLang, pickPart } from "./args.js";
 import { defineCommand, type Flags, type OptionSpecs } from "./command.js";
+import { parseOnly } from "./checks.js";
 import { LAB_STATUS_WORDS as STATUS_WORDS } from "../report/class-html.js";
 
 
@@ -55,6 +56,7 @@ async function batch(values: Flags<typeof BATCH_OPTIONS>): Promise<number> {
   const l = pickLang(values.lang, "es");
   if (!values.roster) throw new UsageError("--roster FILE is required (a CSV with a header: id,name,email,vip.address,...)");
   const part = pickPart(values.part);
+  const only = parseOnly(values.only);
   const concurrency = values.concurrency === undefined ? defaultConcurrency() : Number(values.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new UsageError(`--concurrency must be a whole number from 1 to 64 (got "${String(values.concurrency)}")`);
   const budgetS = values.budget === undefined ? DEFAULT_BUDGET_MS / 1000 : Number(values.budget);
@@ -97,7 +99,7 @@ async function batch(values: Flags<typeof BATCH_OPTIONS>): Promise<number> {
       ...(shard ? { shard } : {}),
       lang: l,
       ...(part ? { part } : {}),
-      ...(values.only ? { only: values.only.split(",").map((s) => s.trim()).filter(Boolean) } : {}),
+      ...(only ? { only } : {}),
       disruptive: Boolean(values.disruptive),
       long: Boolean(values.long),
       acceptNewHostKeys: Boolean(values["accept-new-host-keys"]),

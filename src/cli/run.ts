@@ -14,6 +14,7 @@ import { RUBRIC } from "../../checks/index.js";
 import { EXIT, EXIT_CODES_HELP } from "./exit.js";
 import { UsageError, pickLang, pickPart } from "./args.js";
 import { defineCommand } from "./command.js";
+import { parseOnly } from "./checks.js";
 
 export const runCommand = defineCommand({
   name: "run",
@@ -39,6 +40,7 @@ export const runCommand = defineCommand({
   async run(values) {
     if (!values.spec) throw new UsageError("--spec FILE is required (write one with `hagrade init`)");
     const part = pickPart(values.part);
+    const only = parseOnly(values.only);
     let minScore: number | undefined;
     if (values["min-score"] !== undefined) {
       minScore = Number(values["min-score"]);
@@ -83,7 +85,7 @@ export const runCommand = defineCommand({
       journalDir: resolve(values["journal-dir"] ?? join("reports", ".journal")),
       specPath,
       ...(part ? { part } : {}),
-      ...(values.only ? { only: values.only.split(",").map((s) => s.trim()).filter(Boolean) } : {}),
+      ...(only ? { only } : {}),
       reporters,
       secrets,
     }).finally(() => prompter?.close());

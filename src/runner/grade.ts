@@ -136,25 +136,25 @@ export async function gradeLab(spec: LabSpec, options: GradeOptions): Promise<Gr
     };
   };
 
-  const gate = async (check: CheckDefinition<never>): Promise<Verdict | undefined> => {
+  // What the options leave out never counts in the maximum, whatever the lab does: decided
+  // before the dependencies, whose outcome depends on the lab.
+  const notRequested = (check: CheckDefinition<never>): Verdict | undefined => {
     if (check.needs.includes("disruptive") && !options.disruptive) {
-      return {
-        ...skippedVerdict({
-          es: "Comprobación disruptiva (para un servidor web): se ejecuta solo con --disruptive; no cuenta en la nota.",
-          en: "Disruptive check (it stops a web server): it runs only with --disruptive; it does not count in the score.",
-        }),
-        notRequested: true,
-      };
+      return skippedVerdict({
+        es: "Comprobación disruptiva (para un servidor web): se ejecuta solo con --disruptive; no cuenta en la nota.",
+        en: "Disruptive check (it stops a web server): it runs only with --disruptive; it does not count in the score.",
+      });
     }
     if (check.needs.includes("long") && !options.long) {
-      return {
-        ...skippedVerdict({
-          es: "Comprobación larga (espera el tiempo de persistencia completo): se ejecuta solo con --long; no cuenta en la nota.",
-          en: "Long check (it waits out the whole persistence timeout): it runs only with --long; it does not count in the score.",
-        }),
-        notRequested: true,
-      };
+      return skippedVerdict({
+        es: "Comprobación larga (espera el tiempo de persistencia completo): se ejecuta solo con --long; no cuenta en la nota.",
+        en: "Long check (it waits out the whole persistence timeout): it runs only with --long; it does not count in the score.",
+      });
     }
+    return undefined;
+  };
+
+  const gate = async (check: CheckDefinition<never>): Promise<Verdict | undefined> => {
     if (!check.needs.includes("ssh") || !ssh) return undefined;
     if (!ssh.ok) {
       // With --interactive a person stops and starts the web server: the failover check guides them.
@@ -179,6 +179,7 @@ export async function gradeLab(spec: LabSpec, options: GradeOptions): Promise<Gr
       points: spec.rubric.points,
       defaultTimeoutMs: 120_000,
       gate,
+      notRequested,
       ...(options.signal ? { signal: options.signal } : {}),
       onLinger: (work) => lingering.push(work),
       extraEvidence: (_check, ctx) => (ctx as CheckContext).ssh?.evidence() ?? [],

@@ -18,6 +18,12 @@ export interface ScheduleOptions {
    * given, the balancer unreachable) or error (the grader's SSH credentials unusable).
    */
   gate?: (check: CheckDefinition<never>) => Verdict | undefined | Promise<Verdict | undefined>;
+  /**
+   * A check the options leave out (a disruptive one without --disruptive, a long one without
+   * --long): decided from the options alone, before dependencies, so it never counts in the
+   * maximum score whatever the lab did. Its verdict is marked notRequested.
+   */
+  notRequested?: (check: CheckDefinition<never>) => Verdict | undefined;
   /** Evidence the runner adds to a check's own (the SSH commands it ran). */
   extraEvidence?: (check: CheckDefinition<never>, ctx: unknown) => Evidence[];
   /**
@@ -68,7 +74,8 @@ export async function runChecks<Ctx>(
   const byId = new Map(checks.map((c) => [c.id, c]));
 
   const runOne = async (check: CheckDefinition<Ctx>): Promise<CheckResult> => {
-    const deps = (check.dependsOn ?? []).filter((id) => byId.has(id));
+    const left = options.notRequested?.(check as CheckDefinition<never>);
+    const deps = left ? [] : (check.dependsOn ?? []).filter((id) => byId.has(id));
     const depResults = await Promise.all(deps.map((id) => done.get(id)!));
     const startedAt = new Date();
     const maxPoints = options.points?.[check.id] ?? check.points;
@@ -98,6 +105,7 @@ export async function runChecks<Ctx>(
       return result;
     };
 
+    if (left) return finish({ ...left, notRequested: true });
     const failedDep = depResults.find((r) => !PASSING.includes(r.outcome));
     if (failedDep) {
       return finish({

@@ -6,31 +6,17 @@ import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXIT, exitCodeFor } from "../../src/cli.js";
 import type { Outcome, RunResult } from "../../src/runner/types.js";
 import { limited } from "../hardening/cli.js";
+import { ROOT, STACK_LINE, hagrade } from "./hagrade.js";
 import { loopbackSpecFields, startLoopbackLab, type LoopbackLab } from "../probe/loopback-lab.js";
 
 const run = promisify(execFile);
-const ROOT = resolve(import.meta.dirname, "../..");
 const BAD = join(ROOT, "test/config/fixtures/bad");
-
-async function hagrade(args: string[], cwd = ROOT, env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    // tsx is resolved from the repository, whatever the working folder.
-    const tsx = join(ROOT, "node_modules/tsx/dist/loader.mjs");
-    const { stdout, stderr } = await run(process.execPath, ["--import", tsx, join(ROOT, "src/bin.ts"), ...args], { cwd, env, timeout: 90_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === "number" ? e.code : -1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
-  }
-}
-
-const STACK_LINE = /^\s+at .+\(.*:\d+:\d+\)$/m;
 
 describe("hagrade CLI", () => {
   it("prints help and version", async () => {
