@@ -60,6 +60,7 @@ export const FIELDS: Record<string, FieldInfo> = {
   "balancer.serviceAddress": field("la IP propia del balanceador en la red de servicio", "the balancer's own IP on the service network", IPV4_RULE_ES, IPV4_RULE_EN, "192.168.0.2"),
   "balancer.backup": field("el balanceador de respaldo (BACKUP de VRRP), si hay dos", "the backup balancer (VRRP BACKUP), when there are two", OBJECT_RULE_ES, OBJECT_RULE_EN, "{ serviceAddress: 192.168.0.3 }"),
   "balancer.backup.serviceAddress": field("la IP propia del balanceador de respaldo en la red de servicio", "the backup balancer's own IP on the service network", IPV4_RULE_ES, IPV4_RULE_EN, "192.168.0.3"),
+  "balancer.local": field("si hagrade se ejecuta en el propio balanceador", "whether hagrade runs on the balancer itself", "true o false (sin comillas)", "true or false (without quotes)", "true"),
   "balancer.ssh": field("el acceso SSH al balanceador", "SSH access to the balancer", OBJECT_RULE_ES, OBJECT_RULE_EN, "{ host: 192.168.0.10 }"),
   backends: field("los servidores web de la granja", "the farm's web servers", "una lista de al menos 2 servidores (name, address, ...)", "a list of at least 2 servers (name, address, ...)"),
   "backends[]": field("un servidor web", "a web server", "una sección con name: y address:", "a section with name: and address:"),

@@ -269,7 +269,8 @@ export async function checkLocalFiles(raw: unknown, context: PathContext, env: N
   }
 
   if (isRecord(raw)) {
-    const balancerSsh = isRecord(raw.balancer) && raw.balancer.ssh !== undefined && raw.balancer.ssh !== null;
+    // On the balancer itself (balancer.local) the web servers are still reached over SSH.
+    const balancerSsh = isRecord(raw.balancer) && ((raw.balancer.ssh !== undefined && raw.balancer.ssh !== null) || raw.balancer.local === true);
     if (!balancerSsh) {
       for (const { path } of blocks) {
         if (path[0] === "backends") {

@@ -236,6 +236,11 @@ const balancerSchema = z.strictObject({
   internalAddress: ipv4,
   serviceAddress: optional(ipv4),
   ssh: optional(sshTargetSchema),
+  /**
+   * hagrade runs on the balancer itself: its commands run on this machine, no SSH to it. Without
+   * the field, that is decided when `ssh` is absent and an address of the balancer is local.
+   */
+  local: optional(z.boolean()),
   /** A second director sharing the VIP by VRRP (BACKUP); the balancer above is the MASTER. */
   backup: optional(z.strictObject({ serviceAddress: ipv4 })),
 });

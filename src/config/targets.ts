@@ -16,7 +16,7 @@
  * connection, not a second one).
  */
 import { existsSync } from "node:fs";
-import os from "node:os";
+import os, { networkInterfaces } from "node:os";
 import path from "node:path";
 import type { LabSpec, Secret } from "./schema.js";
 import {
@@ -51,6 +51,8 @@ export interface ResolvedSshTarget {
   hostKey?: string;
   /** Reach this machine through the SSH connection of this target first ("balancer", "jump:..."). */
   jump?: string;
+  /** The balancer is this machine: its commands run here, without SSH (see balancerIsLocal). */
+  local?: true;
   /** Prefix privileged commands with `sudo -n`. */
   sudo: boolean;
   /** File an unknown host key in known_hosts (ssh_config StrictHostKeyChecking accept-new or no). */
@@ -72,6 +74,35 @@ export interface ResolveTargetsEnvironment {
   fileExists?: (file: string) => boolean;
   /** Receives what the ssh_config reader noted (a Match block skipped, a file not read). */
   onNote?: (note: string) => void;
+  /** This machine's IPv4 addresses (default: its interfaces'). */
+  localAddresses?: readonly string[];
+}
+
+/** This machine's IPv4 addresses, loopback included. */
+export function localIpv4Addresses(): string[] {
+  try {
+    return Object.values(networkInterfaces())
+      .flatMap((list) => list ?? [])
+      .filter((a) => a.family === "IPv4")
+      .map((a) => a.address);
+  } catch {
+    return [];
+  }
+}
+
+const isLoopback = (address: string): boolean => address.startsWith("127.");
+
+/**
+ * Whether hagrade runs on the balancer itself, so its commands run here: `balancer.local` says
+ * so; without it, when the spec gives no `balancer.ssh` and one of the balancer's addresses
+ * (internal, service, or the VIP it holds) is an address of this machine. SSH to itself
+ * (`balancer.ssh.host: 127.0.0.1`) stays SSH.
+ */
+export function balancerIsLocal(spec: LabSpec, localAddresses: readonly string[] = localIpv4Addresses()): boolean {
+  if (spec.balancer.local !== undefined) return spec.balancer.local;
+  if (spec.balancer.ssh !== undefined) return false;
+  const own = new Set(localAddresses.filter((a) => !isLoopback(a)));
+  return [spec.balancer.internalAddress, spec.balancer.serviceAddress, spec.vip.address].some((a) => a !== undefined && own.has(a));
 }
 
 type SpecTarget = NonNullable<LabSpec["balancer"]["ssh"]>;
@@ -105,11 +136,13 @@ function sshConfigContext(environment: Pick<ResolveTargetsEnvironment, "env" | "
 
 /**
  * One target for the balancer and one per backend (plus one per ProxyJump hop of the balancer),
- * or none at all when the spec gives no `balancer.ssh` (SSH checks are then skipped with that
- * reason). Expects a spec returned by `loadSpec`/`parseSpecText`, whose paths are absolute.
+ * or none at all when the spec gives no `balancer.ssh` and the balancer is not this machine
+ * (SSH checks are then skipped with that reason); on the balancer itself (balancerIsLocal) its
+ * target is `local` and the web servers are reached directly. Expects a spec returned by `loadSpec`/`parseSpecText`, whose paths are absolute.
  */
 export function resolveSshTargets(spec: LabSpec, environment: ResolveTargetsEnvironment = {}): ResolvedSshTarget[] {
-  const balancerSsh = spec.balancer.ssh;
+  const local = balancerIsLocal(spec, environment.localAddresses);
+  const balancerSsh = local ? (spec.balancer.ssh ?? {}) : spec.balancer.ssh;
   if (balancerSsh === undefined) return [];
   const env = environment.env ?? process.env;
   const platform = environment.platform ?? process.platform;
@@ -230,8 +263,10 @@ export function resolveSshTargets(spec: LabSpec, environment: ResolveTargetsEnvi
     return previous;
   };
 
-  const balancerJump = balancerConfig && balancerConfig.proxyJump.length > 0 ? chain(balancerConfig.proxyJump, new Set([balancerAlias]), 0) : undefined;
-  targets.unshift(build("balancer", balancerSsh, balancerAlias, balancerJump, balancerConfig));
+  const balancerJump = !local && balancerConfig && balancerConfig.proxyJump.length > 0 ? chain(balancerConfig.proxyJump, new Set([balancerAlias]), 0) : undefined;
+  const balancerTarget = build("balancer", balancerSsh, balancerAlias, balancerJump, balancerConfig);
+  if (local) balancerTarget.local = true;
+  targets.unshift(balancerTarget);
   for (const backend of spec.backends) {
     const target = backend.ssh ?? {};
     const alias = target.host ?? backend.address;
@@ -242,6 +277,8 @@ export function resolveSshTargets(spec: LabSpec, environment: ResolveTargetsEnvi
     else if (target.host !== undefined && config && config.proxyJump.length > 0) jump = chain(config.proxyJump, new Set([alias]), 0);
     else if (target.host !== undefined && config?.sources.ProxyJump !== undefined) jump = undefined;
     else jump = "balancer";
+    // From the balancer itself the web servers are reached directly.
+    if (local && jump === "balancer") jump = undefined;
     targets.push(build(backend.name, target, alias, jump, config));
   }
   // The balancer first, then the hops it needs, then the web servers: the order connections open in.

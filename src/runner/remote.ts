@@ -1,7 +1,7 @@
 import type { LabSpec } from "../config/schema.js";
 import { resolveSshTargets } from "../config/targets.js";
 import { loadSshCredentials, type SecretRegistry } from "../config/secrets.js";
-import { SshPool, type ExecOptions, type ExecResult, type SshHost, type SshTarget } from "../ssh/index.js";
+import { localCommandsSupported, SshPool, type ExecOptions, type ExecResult, type SshHost, type SshTarget } from "../ssh/index.js";
 import type { Evidence, Text } from "./types.js";
 
 const OUTPUT_EVIDENCE_CHARS = 4000;
@@ -30,11 +30,33 @@ export async function openSsh(spec: LabSpec, registry: SecretRegistry, acceptNew
     return {
       ok: false,
       kind: "no-ssh",
-      message: { es: "Necesita SSH y el fichero del laboratorio no tiene balancer.ssh.", en: "Needs SSH and the lab spec has no balancer.ssh." },
+      message: {
+        es: "Necesita SSH y el fichero del laboratorio no tiene balancer.ssh (ni balancer.local: true, si hagrade se ejecuta en el balanceador).",
+        en: "Needs SSH and the lab spec has no balancer.ssh (nor balancer.local: true, if hagrade runs on the balancer).",
+      },
     };
   }
   const targets: SshTarget[] = [];
   for (const t of resolved) {
+    if (t.local) {
+      if (!localCommandsSupported()) {
+        return {
+          ok: false,
+          kind: "credentials",
+          message: {
+            es: `balancer.local: hagrade solo ejecuta las órdenes del balanceador en este equipo bajo Linux (este es ${process.platform}).`,
+            en: `balancer.local: hagrade runs the balancer's commands on this machine only under Linux (this one is ${process.platform}).`,
+          },
+          fix: {
+            es: "Ejecuta hagrade en el balanceador Linux, o quita balancer.local y da balancer.ssh para llegar a él por SSH.",
+            en: "Run hagrade on the Linux balancer, or remove balancer.local and give balancer.ssh to reach it over SSH.",
+          },
+        };
+      }
+      // This machine: no credentials, no host key; the pool runs its commands as this user.
+      targets.push({ name: t.name, host: t.host, port: t.port, user: t.user, local: true });
+      continue;
+    }
     const creds = await loadSshCredentials(t, registry);
     if (!creds.ok) return { ok: false, kind: "credentials", message: creds.error.message, fix: creds.error.fix };
     targets.push({

@@ -8,6 +8,8 @@
  *     const { value, error, restore } = await withRestore({ journal, pool }, step, async (signal) => ...);
  */
 export { SshPool, SshHost } from "./pool.js";
+export { localCommandsSupported } from "./local.js";
+export type { CommandTransport, ExecChannel } from "./channel.js";
 export type { SshTarget, SshPoolOptions, SudoMode, ExecOptions, ExecResult, CommandRecord, ConnectInfo } from "./pool.js";
 export { SshError, isSshError, sshErrorBlame, sshErrorOutcome, sshErrorVerdict, sshCommandEvidence } from "./errors.js";
 export type { SshErrorKind, SshHostRef, SshErrorDetails, SshBlame } from "./errors.js";

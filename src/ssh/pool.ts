@@ -4,9 +4,11 @@
  * direct-tcpip channel from the balancer becomes the socket of the inner connection).
  */
 import { promises as fs } from "node:fs";
-import ssh2, { type Channel, type Client, type ClientChannel, type ConnectConfig } from "ssh2";
+import ssh2, { type Client, type ClientChannel, type ConnectConfig } from "ssh2";
+import type { CommandTransport, ExecChannel } from "./channel.js";
 import { SshError, type SshErrorDetails, type SshErrorKind, type SshHostRef } from "./errors.js";
 import { checkHostKey, defaultKnownHostsPath, hostKeyAlgorithmsFor, knownKeyTypes, type HostKeyDecision } from "./hostkeys.js";
+import { localTransport, localUser } from "./local.js";
 import { PRIVILEGE_PROBE, remoteCommand } from "./remote.js";
 
 // ssh2 is CommonJS: Node's ESM loader only offers its default export.
@@ -19,6 +21,12 @@ export interface SshTarget {
   /** "balancer", "webserver1", ... */
   name: string;
   host: string;
+  /**
+   * This machine is the target (hagrade runs on the balancer): commands run here through
+   * local.ts, as the user running hagrade; host, port and credentials are not used, and targets
+   * that jump through it are reached directly.
+   */
+  local?: boolean;
   port: number;
   user: string;
   privateKeyPath?: string;
@@ -75,6 +83,11 @@ export interface ExecOptions {
   timeoutMs?: number;
   /** The command needs root (ipvsadm, service, writing /var/www). See SshPoolOptions.sudo. */
   sudo?: boolean;
+  /**
+   * Run as the login user even with `sudo: "always"`: for what only the login session has, such
+   * as $SSH_CONNECTION (sudo resets the environment).
+   */
+  asLogin?: boolean;
   /** Data for the command's stdin. Such commands lose the close watchdog (see remote.ts). */
   stdin?: string | Buffer;
   /** Cap on each of stdout and stderr; the rest is drained and dropped (default 1 MiB). */
@@ -97,8 +110,8 @@ export interface ExecResult {
 export interface ConnectInfo {
   fingerprint: string;
   keyType: string;
-  /** How the key was accepted: pinned, found in known_hosts, or newly added to it. */
-  hostKey: "pinned" | "known_hosts" | "added";
+  /** How the key was accepted: pinned, found in known_hosts, or newly added to it; "local": no SSH, this machine. */
+  hostKey: "pinned" | "known_hosts" | "added" | "local";
 }
 
 /** The pipe the Windows OpenSSH agent listens on. */
@@ -137,7 +150,9 @@ function redact(text: string, secrets: readonly (string | undefined)[]): string 
 const transientKinds: ReadonlySet<SshErrorKind> = new Set(["refused", "timeout", "unreachable", "disconnected", "jump-failed"]);
 
 interface Connection {
-  client: Client;
+  transport: CommandTransport;
+  /** The SSH client, for targets that jump through this one; absent for this machine. */
+  client?: Client;
   info: ConnectInfo;
   closed: boolean;
   closeListeners: Set<() => void>;
@@ -161,7 +176,9 @@ export class SshHost {
     private readonly options: SshPoolOptions,
   ) {
     this.name = target.name;
-    this.address = `${target.user}@${target.host}:${target.port}${target.jump ? ` via ${target.jump}` : ""}`;
+    this.address = target.local
+      ? `${target.user}@this machine (local)`
+      : `${target.user}@${target.host}:${target.port}${target.jump ? ` via ${target.jump}` : ""}`;
     this.slots = new Slots(options.maxChannelsPerHost ?? 8);
   }
 
@@ -184,9 +201,11 @@ export class SshHost {
     return (await this.connection()).info;
   }
 
-  /** The live ssh2 client, for the jump of another target. */
+  /** The live ssh2 client, for the jump of another target (a local target has none). */
   async client(): Promise<Client> {
-    return (await this.connection()).client;
+    const { client } = await this.connection();
+    if (!client) throw new Error(`ssh target "${this.name}" is this machine: nothing to jump through`);
+    return client;
   }
 
   private fail(kind: SshErrorKind, details: SshErrorDetails = {}): SshError {
@@ -248,7 +267,8 @@ export class SshHost {
 
   private async jumpSocket(): Promise<ClientChannel | undefined> {
     const jumpName = this.target.jump;
-    if (jumpName === undefined) return undefined;
+    // Jumping through this machine is connecting from it.
+    if (jumpName === undefined || this.pool.get(jumpName).target.local) return undefined;
     let jumpClient: Client;
     try {
       jumpClient = await this.pool.get(jumpName).client();
@@ -322,7 +342,20 @@ export class SshHost {
     return this.fail("disconnected", { reason: error.message });
   }
 
+  private openLocal(): Connection {
+    let transport: CommandTransport;
+    try {
+      transport = localTransport();
+    } catch (error) {
+      throw this.fail("disconnected", { reason: (error as Error).message });
+    }
+    const info: ConnectInfo = { fingerprint: "", keyType: "", hostKey: "local" };
+    this.lastInfo = info;
+    return { transport, info, closed: false, closeListeners: new Set() };
+  }
+
   private async open(): Promise<Connection> {
+    if (this.target.local) return this.openLocal();
     const auth = await this.authConfig();
     const knownHostsPath = this.target.knownHostsPath ?? defaultKnownHostsPath();
     const config: ConnectConfig = {
@@ -372,6 +405,11 @@ export class SshHost {
     return new Promise<Connection>((resolve, reject) => {
       let settled = false;
       const connection: Connection = {
+        transport: {
+          exec: (wire, callback) => client.exec(wire, (error, channel) => callback(error, channel as unknown as ExecChannel)),
+          end: () => client.end(),
+          destroy: () => client.destroy(),
+        },
         client,
         info: { fingerprint: "", keyType: "", hostKey: "known_hosts" },
         closed: false,
@@ -411,9 +449,9 @@ export class SshHost {
   }
 
   /** Whether privileged commands need a `sudo -n` prefix here; checked once per machine. */
-  private async privilegeFor(wantsRoot: boolean): Promise<boolean> {
+  private async privilegeFor(wantsRoot: boolean, asLogin = false): Promise<boolean> {
     const mode = this.options.sudo;
-    if (mode === "never" || !(wantsRoot || mode === "always") || this.target.user === "root") return false;
+    if (asLogin || mode === "never" || !(wantsRoot || mode === "always") || this.target.user === "root") return false;
     if (!this.privilege) {
       this.privilege = this.run(PRIVILEGE_PROBE, { sudo: false }, false).then((result) => {
         if (result.stdout.split("\n")[0]?.trim() === "0") return "root" as const;
@@ -433,7 +471,7 @@ export class SshHost {
    * SshError is thrown when it could not run or finish (connection, sudo, timeout, abort).
    */
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
-    const sudo = await this.privilegeFor(options.sudo ?? false).catch((error: unknown) => {
+    const sudo = await this.privilegeFor(options.sudo ?? false, options.asLogin).catch((error: unknown) => {
       if (error instanceof SshError) this.record(command, true, 0, null, undefined, error.kind, options);
       throw error;
     });
@@ -531,7 +569,7 @@ export class SshHost {
       let code: number | null = null;
       let signal: string | null = null;
       let done = false;
-      let channel: ClientChannel | undefined;
+      let channel: ExecChannel | undefined;
 
       const text = (chunks: Buffer[]): string => Buffer.concat(chunks).toString("utf8");
       const partial = () => ({ stdout: text(out), stderr: text(err), durationMs: elapsed() });
@@ -589,7 +627,7 @@ export class SshHost {
         return used + data.length;
       };
 
-      connection.client.exec(wire, (error: Error | undefined, stream: ClientChannel) => {
+      connection.transport.exec(wire, (error: Error | undefined, stream: ExecChannel) => {
         if (error) {
           finish({ error: this.fail("disconnected", { reason: `could not open a session channel: ${error.message}`, command }) });
           return;
@@ -617,7 +655,7 @@ export class SshHost {
         });
         // Without data to send, stdin stays open on purpose: its end-of-file is the remote
         // watchdog's sign that the channel is gone.
-        if (hasStdin) (stream as Channel).end(options.stdin);
+        if (hasStdin) stream.end(options.stdin);
       });
     });
   }
@@ -636,14 +674,20 @@ export class SshHost {
     if (connection.closed) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
-        connection.client.destroy();
+        connection.transport.destroy();
         resolve();
       }, 2000);
       connection.closeListeners.add(() => {
         clearTimeout(timer);
         resolve();
       });
-      connection.client.end();
+      if (connection.client) connection.transport.end();
+      else {
+        // This machine: nothing to hang up; commands still running see their channel close.
+        connection.transport.end();
+        connection.closed = true;
+        for (const listener of [...connection.closeListeners]) listener();
+      }
     });
   }
 }
@@ -658,7 +702,8 @@ export class SshPool {
   ) {
     for (const target of targets) {
       if (this.hosts.has(target.name)) throw new Error(`ssh target "${target.name}" is given twice`);
-      this.hosts.set(target.name, new SshHost({ ...target }, this, options));
+      // On this machine commands run as the user running hagrade, whatever ssh.user says.
+      this.hosts.set(target.name, new SshHost({ ...target, ...(target.local ? { user: localUser() } : {}) }, this, options));
     }
     for (const target of targets) {
       const seen = new Set<string>([target.name]);
