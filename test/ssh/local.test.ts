@@ -127,7 +127,7 @@ describe.each([["ssh" as const], ["local" as const]])("the balancer's commands o
     const marker = `sleep 32${kind === "ssh" ? 1 : 2}`;
     const controller = new AbortController();
     const running = host.exec(`exec ${marker}`, { timeoutMs: 20_000, signal: controller.signal });
-    expect(await waitUntil(() => pidsOf(`^${marker}$`).length > 0, 5000)).toBe(true);
+    expect(await waitUntil(() => pidsOf(`^${marker}$`).length > 0, 15_000)).toBe(true);
     controller.abort();
     expect((await expectSshError(running)).kind).toBe("exec-timeout");
     expect(await waitUntil(() => pidsOf(marker).length === 0, 8000)).toBe(true);
@@ -172,7 +172,7 @@ describe("what only the local executor does", () => {
   it("closing the pool ends commands still running", async () => {
     const pool = newPool("local");
     const running = pool.get("balancer").exec("exec sleep 333", { timeoutMs: 30_000 });
-    expect(await waitUntil(() => pidsOf("^sleep 333$").length > 0, 5000)).toBe(true);
+    expect(await waitUntil(() => pidsOf("^sleep 333$").length > 0, 15_000)).toBe(true);
     await pool.closeAll();
     await expectSshError(running);
     expect(await waitUntil(() => pidsOf("sleep 333").length === 0, 8000)).toBe(true);
