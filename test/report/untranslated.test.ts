@@ -20,7 +20,7 @@ const ROOT = resolve(import.meta.dirname, "../..");
 async function sources(): Promise<{ file: string; text: string }[]> {
   const files = [
     ...(await readdir(join(ROOT, "checks"), { recursive: true })).filter((f) => f.endsWith(".ts")).map((f) => join("checks", f)),
-    ...(await readdir(join(ROOT, "src/runner"))).filter((f) => f.endsWith(".ts")).map((f) => join("src/runner", f)),
+    ...(await readdir(join(ROOT, "src/runner"), { recursive: true })).filter((f) => f.endsWith(".ts")).map((f) => join("src/runner", f)),
     "src/ssh/errors.ts",
   ];
   return Promise.all(files.map(async (file) => ({ file, text: await readFile(join(ROOT, file), "utf8") })));
