@@ -5,10 +5,10 @@
  */
 import { VERSION } from "./model/index.js";
 import { safeForTerminal } from "./report/terminal.js";
-import { EXIT, EXIT_CODES_HELP } from "./cli/exit.js";
+import { EXIT, EXIT_CODES_HELP, exitCodeFor } from "./cli/exit.js";
 import { UsageError } from "./cli/args.js";
 import { commandHelp, execute, type Command } from "./cli/command.js";
-import { runCommand, exitCodeFor } from "./cli/run.js";
+import { runCommand } from "./cli/run.js";
 import { initCommand } from "./cli/init.js";
 import { restoreCommand } from "./cli/restore.js";
 import { reportCommand } from "./cli/report.js";

@@ -7,7 +7,7 @@ import { junitReporter } from "../report/junit.js";
 import { htmlReporter } from "../report/html.js";
 import type { Reporter } from "../report/reporter.js";
 import type { RunResult } from "../model/index.js";
-import { EXIT } from "./exit.js";
+import { exitCodeFor, parseMinScore } from "./exit.js";
 import { UsageError, pickLang } from "./args.js";
 import { defineCommand } from "./command.js";
 
@@ -24,11 +24,17 @@ export const reportCommand = defineCommand({
     json: { type: "string", arg: "FILE", help: "write the JSON result here" },
     lang: { type: "string", arg: "es|en", help: "language of the reports (default: the result's)" },
     console: { type: "boolean", default: false, help: "print the result as run did (the default when no file is asked for)" },
+    "min-score": { type: "string", arg: "N", help: "the exit code's minimum, as for run (default: all points)" },
   },
+  notes: [
+    "Exit code: as run's for that result: 3 when a check is a grader error, 0 when the score is at least\n" +
+      "--min-score (default: every point; a result does not record the spec's rubric.minScore), else 1; 2 bad input.",
+  ],
   examples: ["hagrade report reports/alumno-01/result.json --html scorecard.html --lang en"],
   async run(values, positionals) {
     if (positionals.length !== 1) throw new UsageError("usage: hagrade report RESULT.json [--html FILE] [--junit FILE] [--json FILE] [--lang es|en]");
     const file = resolve(positionals[0]!);
+    const minScore = parseMinScore(values["min-score"]);
     let result = await readResult(file);
     const lang = pickLang(values.lang, result.lang);
     result = { ...result, lang };
@@ -47,7 +53,7 @@ export const reportCommand = defineCommand({
       const written = await r.onEnd?.(result);
       if (written && written.length) process.stdout.write(`${lang === "es" ? "Escrito" : "Written"}: ${written.join(", ")}\n`);
     }
-    return EXIT.ok;
+    return exitCodeFor(result, minScore ?? result.maxScore);
   },
 });
 

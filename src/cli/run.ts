@@ -9,12 +9,12 @@ import { htmlReporter } from "../report/html.js";
 import type { Reporter } from "../report/reporter.js";
 import { gradeLab } from "../runner/grade.js";
 import { terminalPrompter } from "../runner/prompter.js";
-import type { RunResult } from "../model/index.js";
 import { RUBRIC } from "../../checks/index.js";
-import { EXIT, EXIT_CODES_HELP } from "./exit.js";
+import { EXIT, EXIT_CODES_HELP, exitCodeFor, parseMinScore } from "./exit.js";
 import { UsageError, pickLang, pickPart } from "./args.js";
 import { defineCommand } from "./command.js";
 import { parseOnly } from "./checks.js";
+import { announceInterrupts } from "./interrupt.js";
 
 export const runCommand = defineCommand({
   name: "run",
@@ -41,11 +41,7 @@ export const runCommand = defineCommand({
     if (!values.spec) throw new UsageError("--spec FILE is required (write one with `hagrade init`)");
     const part = pickPart(values.part);
     const only = parseOnly(values.only);
-    let minScore: number | undefined;
-    if (values["min-score"] !== undefined) {
-      minScore = Number(values["min-score"]);
-      if (!Number.isFinite(minScore) || minScore < 0) throw new UsageError(`--min-score must be a number ≥ 0 (got "${String(values["min-score"])}")`);
-    }
+    const minScore = parseMinScore(values["min-score"]);
     const specPath = resolve(values.spec);
     const loaded = await loadSpec(specPath);
     const langGuess = pickLang(values.lang, "es");
@@ -74,6 +70,8 @@ export const runCommand = defineCommand({
 
     // The person at the terminal answers what hagrade cannot do by SSH (stop a web server without it).
     const prompter = values.interactive ? terminalPrompter(lang) : undefined;
+    const journalDir = resolve(values["journal-dir"] ?? join("reports", ".journal"));
+    const quiet = announceInterrupts({ journalDir, specPath, lang });
     const result = await gradeLab(spec, {
       rubric: RUBRIC,
       lang,
@@ -82,21 +80,18 @@ export const runCommand = defineCommand({
       long: Boolean(values.long),
       interactive: Boolean(values.interactive),
       acceptNewHostKeys: Boolean(values["accept-new-host-keys"]),
-      journalDir: resolve(values["journal-dir"] ?? join("reports", ".journal")),
+      journalDir,
       specPath,
       ...(part ? { part } : {}),
       ...(only ? { only } : {}),
       reporters,
       secrets,
-    }).finally(() => prompter?.close());
+    }).finally(() => {
+      prompter?.close();
+      quiet();
+    });
     // The engine fired the run's end: the file reporters have written.
     if (result.reportsWritten.length) process.stdout.write(`${lang === "es" ? "Escrito" : "Written"}: ${result.reportsWritten.join(", ")}\n`);
     return exitCodeFor(result, minScore ?? spec.rubric.minScore ?? result.maxScore);
   },
 });
-
-/** The exit code of a graded result: 3 on any grader error, else 0 at or above the minimum score, else 1. */
-export function exitCodeFor(result: RunResult, minScore: number): number {
-  if (result.counts.error > 0) return EXIT.infrastructure;
-  return result.score + 1e-9 >= minScore ? EXIT.ok : EXIT.studentFault;
-}

@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { brokenLab, redact, vrrpLab } from "../report/results.js";
+import { brokenLab, passingLab, redact, vrrpLab } from "../report/results.js";
+import { hagrade } from "./hagrade.js";
 import { loopbackSpecFields, startLoopbackLab, type LoopbackLab } from "../probe/loopback-lab.js";
 
 const run = promisify(execFile);
@@ -24,11 +25,9 @@ describe("hagrade report", () => {
     const result = brokenLab();
     const saved = join(dir, "result.json");
     await writeFile(saved, redact(JSON.stringify(result)));
-    const { stdout } = await run(
-      process.execPath,
-      ["--import", "tsx", join(ROOT, "src/bin.ts"), "report", saved, "--lang", "en", "--html", join(dir, "s.html"), "--junit", join(dir, "j.xml"), "--json", join(dir, "r.json")],
-      { cwd: ROOT, timeout: 60_000 },
-    );
+    const { code, stdout } = await hagrade(["report", saved, "--lang", "en", "--html", join(dir, "s.html"), "--junit", join(dir, "j.xml"), "--json", join(dir, "r.json")]);
+    // The result holds a grader error: exit 3, as the run that produced it.
+    expect(code).toBe(3);
     expect(stdout).toContain("s.html");
     const html = await readFile(join(dir, "s.html"), "utf8");
     for (const c of result.checks) expect(html).toContain(c.id);
@@ -42,20 +41,39 @@ describe("hagrade report", () => {
   it("replays a saved run on the console, in Spanish, as plain lines when not on a terminal", async () => {
     const saved = join(dir, "vrrp.json");
     await writeFile(saved, JSON.stringify(vrrpLab(false)));
-    const failure = await run(process.execPath, ["--import", "tsx", join(ROOT, "src/bin.ts"), "report", saved, "--lang", "es"], { cwd: ROOT, timeout: 60_000, env: { ...process.env, FORCE_COLOR: "" } }).catch((e) => e);
-    const stdout = String(failure.stdout);
+    const { code, stdout } = await hagrade(["report", saved, "--lang", "es"], ROOT, { ...process.env, FORCE_COLOR: "" });
+    expect(code).toBe(1);
     expect(stdout.split("\n")[0]).toBe("hagrade · Evaluando practica-ha · parte 1 (keepalived + LVS)");
     expect(stdout).toContain("FALLIDA lvs.vrrp-failover (0/2)");
     expect(stdout).toContain("SUPERADA lvs.failover (2/2)");
     expect(stdout).toContain("Puntuación: 2/4");
     expect(stdout).not.toContain("\u001b");
     // The vrrp-failover re-rendered as a timeline with its outage, not a table of JSON.
-    await run(process.execPath, ["--import", "tsx", join(ROOT, "src/bin.ts"), "report", saved, "--html", join(dir, "vrrp.html")], { cwd: ROOT, timeout: 60_000 });
+    await hagrade(["report", saved, "--html", join(dir, "vrrp.html")]);
     const html = await readFile(join(dir, "vrrp.html"), "utf8");
     expect(html).toContain("ev-vrrp");
     expect(html).toContain("la VIP no volvió a servir");
     expect(html).not.toContain("ev-generic");
   });
+
+  it("exits as run would for that result: 0 at or above --min-score (default every point), 1 below, 3 on a grader error", async () => {
+    const saved = join(dir, "exit.json");
+    const passing = passingLab();
+    await writeFile(saved, JSON.stringify(passing));
+    expect((await hagrade(["report", saved])).code).toBe(0);
+    const partial = vrrpLab(false);
+    await writeFile(saved, JSON.stringify(partial));
+    const [byDefault, atScore, above, bad] = await Promise.all([
+      hagrade(["report", saved]),
+      hagrade(["report", saved, "--min-score", String(partial.score)]),
+      hagrade(["report", saved, "--min-score", String(partial.score + 0.5)]),
+      hagrade(["report", saved, "--min-score", "lots"]),
+    ]);
+    expect([byDefault.code, atScore.code, above.code, bad.code]).toEqual([1, 0, 1, 2]);
+    expect(bad.stderr).toContain("--min-score");
+    await writeFile(saved, JSON.stringify(brokenLab()));
+    expect((await hagrade(["report", saved, "--min-score", "0"])).code).toBe(3);
+  }, 120_000);
 
   it("refuses a file that is not a hagrade result, with exit code 2", async () => {
     const bogus = join(dir, "bogus.json");
