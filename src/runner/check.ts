@@ -9,9 +9,10 @@ export function defineCheck(check: Check): Check {
   return check;
 }
 
-import { text } from "../model/index.js";
+import { ev, text } from "../model/index.js";
 
-export { text };
+/** Bilingual text, and the evidence constructors (the only way a check makes evidence). */
+export { ev, text };
 
 /** Every expectation is met: a pass earns all the check's points (partial credit is a `fail`). */
 export function pass(message: Text, evidence: Evidence[] = [], extra: { fix?: Text } = {}): Verdict {

@@ -1,13 +1,21 @@
 import type { FetchResult, RequestRecord } from "../probe/index.js";
-import type { Evidence } from "./types.js";
+import { ev, type HttpRequestEvidence, type SampleEvidence } from "../model/index.js";
 
 const BODY_EXCERPT_CHARS = 600;
 
 /** One request as evidence: the page excerpt is kept short (reports escape it when they show it). */
-export function requestEvidence(url: string, r: FetchResult): Evidence {
-  if (!r.ok) return { kind: "http-request", url, ok: false, error: r.error, attempts: r.attempts, latencyMs: r.latencyMs };
-  return {
-    kind: "http-request",
+export function requestEvidence(url: string, r: FetchResult): HttpRequestEvidence {
+  if (!r.ok) {
+    return ev.httpRequest({
+      url,
+      ok: false,
+      error: { class: r.error.class, message: r.error.message },
+      ...(r.status !== undefined ? { status: r.status } : {}),
+      attempts: r.attempts,
+      latencyMs: r.latencyMs,
+    });
+  }
+  return ev.httpRequest({
     url,
     ok: true,
     status: r.status,
@@ -18,7 +26,7 @@ export function requestEvidence(url: string, r: FetchResult): Evidence {
     bodyExcerpt: r.body.slice(0, BODY_EXCERPT_CHARS),
     latencyMs: r.latencyMs,
     attempts: r.attempts,
-  };
+  });
 }
 
 /** Count of each label (backend name, unknown:…, unidentified, error:…) in a sequence of records. */
@@ -28,20 +36,24 @@ export function countLabels(records: readonly RequestRecord[]): Record<string, n
   return counts;
 }
 
+/** What a sample may carry besides its answers. */
+export type SampleExtra = Partial<Omit<SampleEvidence, "kind" | "name" | "mode" | "n" | "counts" | "connections" | "sequence" | "errors">>;
+
 /**
  * A sample as evidence: the compact sequence (reporters draw it as coloured blocks) plus counts.
  * Records are trimmed to what a report shows; the full list would bloat the JSON.
  */
-export function sampleEvidence(name: string, mode: string, records: readonly RequestRecord[], extra: Record<string, unknown> = {}): Evidence {
-  return {
-    kind: "sample",
+export function sampleEvidence(name: string, mode: string, records: readonly RequestRecord[], extra: SampleExtra = {}): SampleEvidence {
+  return ev.sample({
     name,
     mode,
     n: records.length,
     counts: countLabels(records),
     connections: new Set(records.map((r) => r.connectionId).filter((c) => c !== null)).size,
     sequence: records.map((r) => r.label),
-    errors: records.filter((r) => r.error).slice(0, 5).map((r) => ({ seq: r.seq, ...r.error })),
+    errors: records
+      .flatMap((r) => (r.error ? [{ seq: r.seq, class: r.error.class, message: r.error.message }] : []))
+      .slice(0, 5),
     ...extra,
-  };
+  });
 }

@@ -1,6 +1,6 @@
 import type { LabSpec } from "../config/schema.js";
 import { multiplex, type Reporter } from "../report/reporter.js";
-import { VERSION } from "../model/index.js";
+import { ev, VERSION } from "../model/index.js";
 import type { Check } from "./check.js";
 import { Traffic, VipHttp, type CheckContext, type RunOptions } from "./context.js";
 import { detectPart } from "./detect.js";
@@ -167,7 +167,7 @@ export async function gradeLab(spec: LabSpec, options: GradeOptions): Promise<Gr
     if (isSshError(failure) && sshErrorBlame(failure) === "lab") {
       return skippedVerdict(
         { es: `No se evalúa: el balanceador no responde por SSH (${failure.text.es})`, en: `Not graded: the balancer does not answer SSH (${failure.text.en})` },
-        [{ kind: "ssh-error", ...failure.toJSON() }],
+        [ev.sshError({ error: failure.toJSON() })],
       );
     }
     return undefined;

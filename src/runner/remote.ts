@@ -2,18 +2,11 @@ import type { LabSpec } from "../config/schema.js";
 import { resolveSshTargets } from "../config/targets.js";
 import { loadSshCredentials, type SecretRegistry } from "../config/secrets.js";
 import { localCommandsSupported, SshPool, type ExecOptions, type ExecResult, type SshHost, type SshTarget } from "../ssh/index.js";
-import type { Evidence, Text } from "./types.js";
+import { ev, type Evidence, type SshCommandRun, type Text } from "../model/index.js";
 
 const OUTPUT_EVIDENCE_CHARS = 4000;
 
-export interface CommandEvidence {
-  host: string;
-  command: string;
-  code: number | null;
-  durationMs: number;
-  stdout: string;
-  stderr: string;
-}
+export type CommandEvidence = SshCommandRun;
 
 /** Why SSH is not usable for this run, decided once before any check runs. */
 export type SshSetup =
@@ -120,6 +113,6 @@ export class CheckRemote {
   }
 
   evidence(): Evidence[] {
-    return this.commands.length ? [{ kind: "ssh-commands", commands: this.commands }] : [];
+    return this.commands.length ? [ev.sshCommands({ commands: this.commands })] : [];
   }
 }

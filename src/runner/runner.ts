@@ -1,4 +1,4 @@
-import { isText, type CheckResult, type CheckTraffic, type Evidence, type Outcome, type Part, type Text, type Verdict } from "../model/index.js";
+import { ev, isText, type CheckResult, type CheckTraffic, type Evidence, type Outcome, type Part, type Text, type Verdict } from "../model/index.js";
 import type { CheckDefinition } from "./types.js";
 import { isSshError, sshErrorVerdict } from "../ssh/index.js";
 import { Mutex } from "./lock.js";
@@ -114,7 +114,7 @@ export async function runChecks<Ctx>(
           es: `No se evalúa: depende de ${failedDep.id} (${outcomeWord(failedDep.outcome, "es")}).`,
           en: `Not graded: depends on ${failedDep.id} (${outcomeWord(failedDep.outcome, "en")}).`,
         },
-        evidence: [{ kind: "dependency", dependsOn: failedDep.id, outcome: failedDep.outcome }],
+        evidence: [ev.dependency({ dependsOn: failedDep.id, outcome: failedDep.outcome })],
       });
     }
     if (options.signal?.aborted) return finish(budgetVerdict("skipped"));
@@ -193,7 +193,7 @@ export function settleCredit(verdict: Verdict): Verdict {
           en: `Grader error: the check says "failed" and gives all the points at once. ${verdict.message.en}`,
         },
         fix: { es: "Informe del fallo a quien mantiene hagrade.", en: "Report the bug to hagrade's maintainers." },
-        evidence: [...verdict.evidence, { kind: "exception", errorKind: "credit", message: "fail with full credit" }],
+        evidence: [...verdict.evidence, ev.exception({ errorKind: "credit", message: "fail with full credit" })],
       };
     }
     const { credit: _dropped, ...rest } = verdict;
@@ -227,7 +227,7 @@ function budgetVerdict(outcome: "skipped" | "inconclusive"): Verdict {
       es: "Revise que la VIP y los servidores respondan con fluidez, o amplíe el presupuesto por laboratorio (--budget).",
       en: "Check that the VIP and the servers answer promptly, or raise the per-lab budget (--budget).",
     },
-    evidence: [{ kind: "budget" }],
+    evidence: [ev.budget({})],
   };
 }
 
@@ -262,7 +262,7 @@ async function runWithDeadline<Ctx>(
           es: "Revise que la VIP y los servidores respondan; puede ampliar el plazo en timeouts del fichero de laboratorio.",
           en: "Check that the VIP and the servers answer; the deadline can be raised under timeouts in the lab spec.",
         },
-        evidence: [{ kind: "deadline", timeoutMs }],
+        evidence: [ev.deadline({ timeoutMs })],
       });
     }, timeoutMs);
   });
@@ -300,7 +300,7 @@ export function errorVerdict(error: unknown): Verdict {
     outcome,
     message: text ?? { es: `Error del evaluador: ${raw}`, en: `Grader error: ${raw}` },
     ...(isText(e?.fix) ? { fix: e.fix } : {}),
-    evidence: [{ kind: "exception", errorKind: typeof e?.kind === "string" ? e.kind : "unexpected", message: raw } satisfies Evidence],
+    evidence: [ev.exception({ errorKind: typeof e?.kind === "string" ? e.kind : "unexpected", message: raw })],
   };
 }
 

@@ -3,7 +3,7 @@
  * languages. Nothing here ever holds a password, a passphrase or key material: callers hand in
  * only names, addresses, fingerprints and the SSH library's (secret-free) reason texts.
  */
-import type { Evidence, Outcome, Text, Verdict } from "../model/index.js";
+import { ev, type Outcome, type SshCommandEvidence, type SshFailure, type Text, type Verdict } from "../model/index.js";
 import type { CommandRecord } from "./pool.js";
 
 export type SshErrorKind =
@@ -224,7 +224,7 @@ export class SshError extends Error {
   }
 
   /** Plain JSON for evidence and journals (no stack, no secrets). */
-  toJSON(): Record<string, unknown> {
+  toJSON(): SshFailure {
     return {
       kind: this.kind,
       host: this.host,
@@ -280,11 +280,11 @@ export function sshErrorVerdict(error: SshError): Verdict {
     outcome: sshErrorOutcome(error),
     message: error.text,
     fix: error.fix,
-    evidence: [{ kind: "ssh-error", error: error.toJSON() }],
+    evidence: [ev.sshError({ error: error.toJSON() })],
   };
 }
 
 /** A command record (see SshHost.log) as evidence for a verdict. */
-export function sshCommandEvidence(record: CommandRecord): Evidence {
-  return { kind: "ssh-command", ...record };
+export function sshCommandEvidence(record: CommandRecord): SshCommandEvidence {
+  return ev.sshCommand(record);
 }
