@@ -1,4 +1,4 @@
-import { defineCheck, fail, inconclusive, pass, remote, text } from "../../src/runner/check.js";
+import { defineCheck, ev, fail, inconclusive, pass, remote, text } from "../../src/runner/check.js";
 import { defaultRoute, parseIpRoute } from "../../src/inspect/index.js";
 import { readMachine } from "../../src/inspect/os.js";
 
@@ -20,12 +20,12 @@ export default defineCheck({
         return inconclusive(
           text(`No se pudo leer la tabla de rutas de ${b.name}.`, `Could not read ${b.name}'s routing table.`),
           text("Compruebe que el servidor tiene el comando ip (iproute2).", "Check the server has the ip command (iproute2)."),
-          [{ kind: "default-routes", backend: b.name, output: r.stdout.slice(0, 500) }],
+          [ev.defaultRoutes({ expected: gateway, seen, unreadable: { backend: b.name, output: r.stdout.slice(0, 500) } })],
         );
       }
       seen.push({ backend: b.name, gateway: defaultRoute(table)?.gateway ?? null });
     }
-    const evidence = [{ kind: "default-routes", expected: gateway, seen }];
+    const evidence = [ev.defaultRoutes({ expected: gateway, seen })];
     const wrong = seen.filter((s) => s.gateway !== gateway);
     if (wrong.length === 0) return pass(text(`Todos salen por ${gateway}.`, `All route through ${gateway}.`), evidence);
     const list = wrong.map((w) => `${w.backend}: ${w.gateway ?? "sin ruta por defecto"}`).join(", ");

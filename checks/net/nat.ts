@@ -1,4 +1,4 @@
-import { defineCheck, fail, inconclusive, pass, remote, text } from "../../src/runner/check.js";
+import { defineCheck, ev, fail, inconclusive, pass, remote, text } from "../../src/runner/check.js";
 import { natCovers, parseFirewall } from "../../src/inspect/index.js";
 import { listenForArrivals, type Listener } from "../../src/probe/index.js";
 import { readMachine } from "../../src/inspect/os.js";
@@ -29,7 +29,7 @@ export default defineCheck({
     const rulesets = [parseFirewall(nftOut), parseFirewall(iptOut)];
     const natRules = rulesets.flatMap((r) => r.natRules);
     const uncovered = ctx.spec.backends.filter((b) => !natCovers(natRules, `${b.address}/32`).covered);
-    evidence.push({ kind: "nat-rules", rules: natRules.map((r) => r.text), uncovered: uncovered.map((b) => b.name) });
+    evidence.push(ev.natRules({ rules: natRules.map((r) => r.text), uncovered: uncovered.map((b) => b.name) }));
 
     // 2. The traffic: where does a web server's connection to the service side come from?
     const seenBy = await ssh.exec("balancer", "echo $SSH_CONNECTION");
@@ -69,7 +69,7 @@ export default defineCheck({
     } finally {
       await listener?.close();
     }
-    evidence.push({ kind: "nat-reach", target: `${listenAddress}:${port}`, expectedFrom: [...natAddresses], reached });
+    evidence.push(ev.natReach({ target: `${listenAddress}:${port}`, expectedFrom: [...natAddresses].filter((a): a is string => a !== undefined), reached }));
 
     const unreachable = reached.filter((r) => r.natted === false && r.from === null);
     const notNatted = reached.filter((r) => r.natted === false && r.from !== null);

@@ -1,4 +1,4 @@
-import { defineCheck, fail, inconclusive, pass, text } from "../../src/runner/check.js";
+import { defineCheck, ev, fail, inconclusive, pass, text } from "../../src/runner/check.js";
 import { countLabels, sampleEvidence } from "../../src/runner/evidence.js";
 import type { RequestRecord } from "../../src/probe/index.js";
 import type { CheckContext } from "../../src/runner/context.js";
@@ -66,7 +66,7 @@ export default defineCheck({
       // (a second vhost, a rewrite) shows both identities through the VIP too.
       const impostors = ctx.ssh ? await pagesFromOwnServers(ctx) : [];
       if (impostors.length) {
-        evidence.push({ kind: "own-pages", impostors });
+        evidence.push(ev.ownPages({ impostors }));
         const what = impostors.map((i) => `${i.backend} (${i.address}): ${i.label}`).join(", ");
         return fail(
           text(`Los dos nombres se ven por la VIP, pero no los sirve cada servidor: ${what}.`, `Both names show through the VIP, but not each from its own server: ${what}.`),

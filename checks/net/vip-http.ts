@@ -1,4 +1,5 @@
 import { defineCheck, fail, graderError, pass, text } from "../../src/runner/check.js";
+import { requestEvidence } from "../../src/runner/evidence.js";
 
 /** The service answers on the VIP: everything else stands on it. */
 export default defineCheck({
@@ -11,7 +12,7 @@ export default defineCheck({
   async run(ctx) {
     const vip = `${ctx.spec.vip.address}:${ctx.spec.vip.port}`;
     const r = await ctx.http.get({ retryOnStatus: [502, 503, 504] });
-    const evidence = [{ kind: "http-request", url: `http://${vip}${ctx.spec.vip.path}`, result: r }];
+    const evidence = [requestEvidence(`http://${vip}${ctx.spec.vip.path}`, r)];
     if (r.ok && r.status === 200) {
       return pass(
         text(`La VIP ${vip} responde 200 en ${r.latencyMs} ms (${r.label ?? "?"}).`, `The VIP ${vip} answers 200 in ${r.latencyMs} ms (${r.label ?? "?"}).`),
