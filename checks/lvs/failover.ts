@@ -1,5 +1,5 @@
 import pRetry from "p-retry";
-import { defineCheck, fail, pass, text } from "../../src/runner/check.js";
+import { defineCheck, ev, fail, pass, text } from "../../src/runner/check.js";
 import { failoverUnavailable, measureFailover, PERSON_BOUND_MS, sharedFailoverVerdict } from "../../src/runner/failover.js";
 import { findIpvsService, parseIpvsadmList } from "../../src/inspect/index.js";
 import type { Evidence } from "../../src/model/index.js";
@@ -67,8 +67,7 @@ export default defineCheck({
     // Requests that failed after the server had left the table are the balancer's fault, not detection delay.
     const lastFailure = outage.filter((x) => x.label.startsWith("error:")).pop();
     const evidence: Evidence[] = [
-      {
-        kind: "failover",
+      ev.failover({
         victim: m.victim,
         survivors: m.survivors,
         detectMs: m.detectMs ?? null,
@@ -80,8 +79,8 @@ export default defineCheck({
         stoppedBy: m.guided ? "person" : "ssh",
         events: m.events,
         timeline: m.timeline,
-      },
-      ...(m.restore ? [{ kind: "restore", ...m.restore }] : []),
+      }),
+      ...(m.restore ? [ev.restore(m.restore)] : []),
     ];
     const vs = `virtual_server ${ctx.spec.vip.address} ${ctx.spec.vip.port}`;
     const shared = sharedFailoverVerdict(m, text(`su real_server en ${vs}`, `its real_server in ${vs}`), evidence);

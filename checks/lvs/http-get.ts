@@ -1,4 +1,4 @@
-import { defineCheck, fail, graderError, inconclusive, pass, remote, text } from "../../src/runner/check.js";
+import { defineCheck, ev, fail, graderError, inconclusive, pass, remote, text } from "../../src/runner/check.js";
 import {
   digestsEqual,
   keepalivedIncludesFrom,
@@ -75,7 +75,7 @@ export default defineCheck({
     const model = keepalivedModel(ast);
     const { vip } = ctx.spec;
     const vs = model.virtualServers.find((v) => v.kind === "address" && v.address === vip.address && (v.port ?? 0) === vip.port);
-    const evidence: Evidence[] = [{ kind: "keepalived-config", files: ast.files }];
+    const evidence: Evidence[] = [ev.keepalivedConfig({ files: ast.files })];
     if (!vs) {
       return fail(
         text(`${CONFIG} no tiene virtual_server ${vip.address} ${vip.port}.`, `${CONFIG} has no virtual_server ${vip.address} ${vip.port}.`),
@@ -88,7 +88,7 @@ export default defineCheck({
       const rs = vs.realServers.find((r) => r.address === b.address && (r.port ?? 0) === b.port);
       findings.push(await judgeRealServer(ctx, b.name, b.address, b.port, rs));
     }
-    evidence.push({ kind: "http-get-digests", realServers: findings });
+    evidence.push(ev.httpGetDigests({ realServers: findings }));
     const wrong = findings.filter((f) => !f.ok);
     const list = findings.map((f) => `${f.backend}: ${f.computed ?? "?"}`).join(", ");
     const config: Verdict =
@@ -121,7 +121,7 @@ async function withWrongPage(ctx: CheckContext, vs: KeepalivedVirtualServer, con
     }
   }
   const notRun = (why: Text): Verdict => {
-    evidence.push({ kind: "http-get-wrong-page", ran: false, reason: why });
+    evidence.push(ev.httpGetWrongPage({ ran: false, reason: why }));
     if (config.outcome !== "pass") return config;
     return inconclusive(
       text(`${config.message.es} La prueba con una página errónea no se hizo: ${why.es}`, `${config.message.en} The test with a wrong page was not made: ${why.en}`),
@@ -136,7 +136,7 @@ async function withWrongPage(ctx: CheckContext, vs: KeepalivedVirtualServer, con
   if ("problem" in page) return notRun(page.problem);
   const m = await measureWrongPage(ctx, victim, page, rs, vs);
   const { restore, ...measured } = m;
-  evidence.push({ kind: "http-get-wrong-page", ran: true, ...measured }, { kind: "restore", ...restore });
+  evidence.push(ev.httpGetWrongPage({ ran: true, ...measured }), ev.restore(restore));
   const b = m.bounds;
   const boundText = text(
     `cota ${b.removalWaitSeconds} s: ${b.formula.es}, más un 25 % y 5 s de margen${b.defaulted.length ? `; por defecto: ${b.defaulted.join(", ")}` : ""}`,

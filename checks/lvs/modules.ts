@@ -1,4 +1,4 @@
-import { defineCheck, fail, inconclusive, pass, remote, text } from "../../src/runner/check.js";
+import { defineCheck, ev, fail, inconclusive, pass, remote, text } from "../../src/runner/check.js";
 
 const REQUIRED = ["ip_vs", "ip_vs_rr", "ip_vs_wrr"] as const;
 
@@ -22,7 +22,7 @@ export default defineCheck({
         .filter((name) => name !== ""),
     );
     const present = REQUIRED.filter((m) => loaded.has(m));
-    const evidence = [{ kind: "kernel-modules", required: [...REQUIRED], loaded: present }];
+    const evidence = [ev.kernelModules({ required: [...REQUIRED], loaded: present })];
     if (loaded.size === 0) {
       return inconclusive(
         text("/proc/modules está vacío o no se pudo leer en el balanceador.", "/proc/modules is empty or unreadable on the balancer."),

@@ -1,4 +1,4 @@
-import { defineCheck, fail, inconclusive, pass, text } from "../../src/runner/check.js";
+import { defineCheck, ev, fail, inconclusive, pass, text } from "../../src/runner/check.js";
 import type { Evidence, Verdict } from "../../src/model/index.js";
 import {
   TEMPLATE_EXTRA_BOUND_SECONDS,
@@ -59,7 +59,7 @@ export default defineCheck({
     const view = await readVipService(ctx);
     const persistent = view.service?.persistent;
     const evidence: Evidence[] = [];
-    const record: Evidence = { kind: "persistence-long", expectedSeconds: expected, tablePersistent: persistent ?? null };
+    const record = ev.persistenceLong({ expectedSeconds: expected, tablePersistent: persistent ?? null });
     evidence.push(record);
     if (!view.service || persistent === undefined) {
       const seen = view.service ? { es: view.service.text.trim(), en: view.service.text.trim() } : { es: "sin servicio virtual en la VIP", en: "no virtual service on the VIP" };

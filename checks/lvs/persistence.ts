@@ -1,4 +1,4 @@
-import { defineCheck, fail, inconclusive, pass, text } from "../../src/runner/check.js";
+import { defineCheck, ev, fail, inconclusive, pass, text } from "../../src/runner/check.js";
 import { countLabels, sampleEvidence } from "../../src/runner/evidence.js";
 import type { RequestRecord } from "../../src/probe/index.js";
 import type { Evidence, Text } from "../../src/model/index.js";
@@ -38,7 +38,7 @@ export default defineCheck({
     const expected = ctx.spec.expect.persistenceTimeout;
     const view = await optionalVipService(ctx);
     const persistent = view?.service?.persistent;
-    const evidence: Evidence[] = view?.service ? [{ kind: "ipvs-service", service: view.service.text.trim(), persistent: persistent ?? null }] : [];
+    const evidence: Evidence[] = view?.service ? [ev.ipvsService({ service: view.service.text.trim(), persistent: persistent ?? null })] : [];
     const one = await ctx.http.sample({ mode: "new-connection", maxRequests: ONE_CLIENT_CONNECTIONS, label: "one client" });
     evidence.push(sampleEvidence("one client", "new-connection", one.records));
     const oneCounts = countLabels(one.records);
@@ -111,7 +111,7 @@ export default defineCheck({
     const grader = one.records.find((r) => r.localAddress)?.localAddress;
     const templates = await vipTemplates(ctx);
     const mine = templates?.find((t) => t.source.address === grader);
-    if (templates) evidence.push({ kind: "persistence-template", client: grader ?? null, template: mine?.text.trim() ?? null, remainingSeconds: mine?.expireSeconds ?? null });
+    if (templates) evidence.push(ev.persistenceTemplate({ client: grader ?? null, template: mine?.text.trim() ?? null, remainingSeconds: mine?.expireSeconds ?? null }));
     const configured = persistent ?? expected;
     const templateNote: Text = !templates
       ? { es: "", en: "" }

@@ -1,4 +1,4 @@
-import { defineCheck, fail, inconclusive, pass, text } from "../../src/runner/check.js";
+import { defineCheck, ev, fail, inconclusive, pass, text } from "../../src/runner/check.js";
 import { countLabels } from "../../src/runner/evidence.js";
 import { connectionSample, equalWeights, expectedWeights, isPinned, optionalVipService, weightedStep } from "./ipvs.js";
 
@@ -30,7 +30,7 @@ export default defineCheck({
     const pinned = isPinned(ctx, view);
     const sample = await connectionSample(ctx, expected, pinned);
     const scheduler = view?.service?.scheduler;
-    const tableEvidence = view?.service ? [{ kind: "ipvs-service", service: view.service.text.trim() }] : [];
+    const tableEvidence = view?.service ? [ev.ipvsService({ service: view.service.text.trim() })] : [];
     const lbAlgo = weighted ? "wrr" : "rr";
     if (!sample) {
       return inconclusive(

@@ -1,4 +1,4 @@
-import { defineCheck, fail, pass, remote, text } from "../../src/runner/check.js";
+import { defineCheck, ev, fail, pass, remote, text } from "../../src/runner/check.js";
 import { findProcesses, parseProcessList } from "../../src/inspect/index.js";
 import { readVipService, realServersByBackend } from "./ipvs.js";
 
@@ -20,13 +20,12 @@ export default defineCheck({
     const view = await readVipService(ctx);
     const rows = realServersByBackend(ctx.spec, view.service);
     const evidence = [
-      { kind: "processes", name: "keepalived", pids: keepalived.map((p) => p.pid) },
-      {
-        kind: "ipvs-service",
+      ev.processes({ name: "keepalived", found: keepalived.map((p) => ({ pid: p.pid, args: (p.args ?? p.comm ?? "").slice(0, 200) })) }),
+      ev.ipvsService({
         ipvsLoaded: view.ipvsLoaded,
         service: view.service ? view.service.text.trim() : null,
         realServers: view.service?.realServers.map((s) => s.text.trim()) ?? [],
-      },
+      }),
     ];
     const vs = `virtual_server ${vip.address} ${vip.port} {`;
     if (keepalived.length === 0) {

@@ -1,4 +1,4 @@
-import { defineCheck, fail, graderError, inconclusive, pass, text } from "../../src/runner/check.js";
+import { defineCheck, ev, fail, graderError, inconclusive, pass, text } from "../../src/runner/check.js";
 import { progressText } from "../../src/runner/context.js";
 import { TrafficWatch, type Mark } from "../../src/runner/failover.js";
 import type { Evidence, Verdict } from "../../src/model/index.js";
@@ -117,8 +117,8 @@ export default defineCheck({
     const failed = outage.filter((x) => x.label.startsWith("error:")).length;
     const outageMs = servedAgainAt !== undefined ? servedAgainAt - stoppedAt : null;
     const evidence: Evidence[] = [
-      { kind: "vrrp-failover", master, backup: backup.serviceAddress, vip, masterReleased: masterReleased ?? null, outageMs, failedRequests: failed, events: watch.events, timeline: watch.marks },
-      { kind: "restore", ...outcome.restore },
+      ev.vrrpFailover({ master, backup: backup.serviceAddress, vip, masterReleased: masterReleased ?? null, outageMs, failedRequests: failed, events: watch.events, timeline: watch.marks }),
+      ev.restore(outcome.restore),
     ];
     const shared = restoreVerdict(outcome, master, evidence);
     if (shared) return shared;

@@ -1,4 +1,4 @@
-import { defineCheck, fail, inconclusive, pass, text } from "../../src/runner/check.js";
+import { defineCheck, ev, fail, inconclusive, pass, text } from "../../src/runner/check.js";
 import type { Weights } from "../../src/stats/index.js";
 import { allEqual, connectionSample, equalWeights, expectedWeights, isPinned, isWeightedScheduler, optionalVipService, ratioText, realServerLines, realServersByBackend, weightedStep } from "./ipvs.js";
 
@@ -22,7 +22,7 @@ export default defineCheck({
     const found = expectedWeights(ctx, view);
     const scheduler = view?.service?.scheduler;
     const tableEvidence = view?.service
-      ? [{ kind: "ipvs-service", service: view.service.text.trim(), realServers: view.service.realServers.map((s) => s.text.trim()), tableWeights: found.tableWeights ?? null }]
+      ? [ev.ipvsService({ service: view.service.text.trim(), realServers: view.service.realServers.map((s) => s.text.trim()), tableWeights: found.tableWeights ?? null })]
       : [];
     const absent = view?.service ? realServersByBackend(ctx.spec, view.service).filter((r) => !r.server).map((r) => r.backend.name) : [];
     if (!found.weights && absent.length) {
