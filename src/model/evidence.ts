@@ -88,8 +88,8 @@ export type SampleEvidence = {
   stoppedBy?: string;
   localAddress?: string;
   clientAddresses?: string[];
-  /** The route cookie the sticky client carried. */
-  cookie?: RouteCookieSeen | null;
+  /** The cookie the sticky client carried ("ROUTEID=.wsrv1"). */
+  cookie?: string | null;
   trace?: CookieStep[];
   /** The forged cookie sent ("ROUTEID=.wsrv2"). */
   forged?: string;
