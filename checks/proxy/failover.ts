@@ -1,5 +1,5 @@
 import type { Backend } from "../../src/config/schema.js";
-import { defineCheck, fail, inconclusive, pass, text } from "../../src/runner/check.js";
+import { defineCheck, ev, fail, inconclusive, pass, text } from "../../src/runner/check.js";
 import type { CheckContext } from "../../src/runner/context.js";
 import { issuedRoutes, ownRouteFix } from "../../src/runner/cookies.js";
 import { failoverUnavailable, measureFailover, PERSON_BOUND_MS, sharedFailoverVerdict, type Mark } from "../../src/runner/failover.js";
@@ -63,8 +63,7 @@ export default defineCheck({
       outageOk: (outage) =>
         outage.some((x) => others.some((b) => b.name === x.label)) && outage.filter((x) => x.label.startsWith("error:")).length <= MAX_FAILED,
     });
-    const summary = {
-      kind: "failover",
+    const summary = ev.failover({
       victim: m.victim,
       survivors: m.survivors,
       detectMs: m.detectMs ?? null,
@@ -74,8 +73,8 @@ export default defineCheck({
       stoppedBy: m.guided ? "person" : "ssh",
       events: m.events,
       timeline: m.timeline,
-    };
-    const evidence: Evidence[] = [summary, ...(m.restore ? [{ kind: "restore", ...m.restore }] : [])];
+    });
+    const evidence: Evidence[] = [summary, ...(m.restore ? [ev.restore(m.restore)] : [])];
 
     const before = m.timeline.filter((x) => m.stoppedAt !== undefined && x.t < m.stoppedAt);
     const survivorsBefore = m.survivors.filter((n) => before.some((x) => x.label === n));

@@ -1,4 +1,4 @@
-import { defineCheck, fail, pass, remote, text } from "../../src/runner/check.js";
+import { defineCheck, ev, fail, pass, remote, text } from "../../src/runner/check.js";
 import { findProcesses, parseProcessList } from "../../src/inspect/index.js";
 
 /** Part 2, step 1: keepalived is stopped so that it does not interfere with the reverse proxy. */
@@ -11,7 +11,7 @@ export default defineCheck({
   async run(ctx) {
     const r = await remote(ctx).exec("balancer", "ps -eo pid,comm,args");
     const running = findProcesses(parseProcessList(r.stdout), "keepalived");
-    const evidence = [{ kind: "processes", name: "keepalived", found: running.map((p) => ({ pid: p.pid, args: (p.args ?? p.comm ?? "").slice(0, 200) })) }];
+    const evidence = [ev.processes({ name: "keepalived", found: running.map((p) => ({ pid: p.pid, args: (p.args ?? p.comm ?? "").slice(0, 200) })) })];
     if (running.length === 0) return pass(text("keepalived no se está ejecutando.", "keepalived is not running."), evidence);
     return fail(
       text(`keepalived sigue en ejecución (PID ${running.map((p) => p.pid).join(", ")}).`, `keepalived is still running (PID ${running.map((p) => p.pid).join(", ")}).`),

@@ -1,4 +1,4 @@
-import { defineCheck, fail, inconclusive, pass, remote, text } from "../../src/runner/check.js";
+import { defineCheck, ev, fail, inconclusive, pass, remote, text } from "../../src/runner/check.js";
 import { hasApacheModule, parseApacheConfigtest, parseApacheModules } from "../../src/inspect/index.js";
 import { apacheLayout, enableModulesFix, modulesMissingFromConfigtest } from "../../src/inspect/apache-layout.js";
 import { readMachine } from "../../src/inspect/os.js";
@@ -23,7 +23,7 @@ export default defineCheck({
     const r = await ssh.exec("balancer", `${apache.ctl} -M`, { sudo: true });
     const mods = parseApacheModules(r.stdout);
     const listed = [...mods.modules].sort();
-    const evidence = [{ kind: "apache-modules", family: apache.family, os: machine.os.prettyName ?? machine.os.id ?? null, listed }];
+    const evidence = [ev.apacheModules({ family: apache.family, os: machine.os.prettyName ?? machine.os.id ?? null, listed })];
     if (mods.failed || listed.length === 0) {
       // A module whose directives the site uses stops the configuration from loading at all.
       const configtest = parseApacheConfigtest((await ssh.exec("balancer", `${apache.ctl} -t 2>&1`, { sudo: true })).stdout);

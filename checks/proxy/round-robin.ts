@@ -1,4 +1,4 @@
-import { defineCheck, fail, inconclusive, pass, text } from "../../src/runner/check.js";
+import { defineCheck, ev, fail, inconclusive, pass, text } from "../../src/runner/check.js";
 import { expectedLoadfactors, proxyKeepAliveSample } from "../../src/runner/ratio.js";
 import { keepAliveBehaviour } from "../../src/stats/index.js";
 
@@ -25,7 +25,7 @@ export default defineCheck({
     }
     const longest = [...byConnection.values()].sort((a, b) => b.length - a.length)[0] ?? [];
     const behaviour = keepAliveBehaviour(longest, expected);
-    const facts = { kind: "keep-alive-behaviour", connections: byConnection.size, ...behaviour };
+    const facts = ev.keepAliveBehaviour({ connections: byConnection.size, ...behaviour });
     const equal = new Set(Object.values(expected)).size === 1;
 
     if (behaviour.behaviour === "pinned") {

@@ -1,6 +1,6 @@
-import { defineCheck, fail, pass, text, inconclusive } from "../../src/runner/check.js";
+import { defineCheck, ev, fail, pass, text, inconclusive } from "../../src/runner/check.js";
 import { findRouteCookie } from "../../src/runner/cookies.js";
-import type { Evidence } from "../../src/model/index.js";
+import type { CookieTraceRow } from "../../src/model/index.js";
 
 /** Requests from new browsers: enough that byrequests sends some to every member (3:1 → 4). */
 const FRESH_CLIENTS = 8;
@@ -20,18 +20,18 @@ export default defineCheck({
   async run(ctx) {
     const name = ctx.spec.expect.cookieName;
     const expectedRoute = new Map(ctx.spec.backends.map((b) => [b.name, b.route]));
-    const rows: Evidence[] = [];
+    const rows: CookieTraceRow[] = [];
     const problems: { es: string; en: string }[] = [];
     const seen = new Map<string, string>();
     for (let i = 0; i < FRESH_CLIENTS; i++) {
       const r = await ctx.http.get({ retries: 0 });
       if (!r.ok) {
-        rows.push({ kind: "cookie-trace", client: i + 1, error: r.error });
+        rows.push({ client: i + 1, error: { class: r.error.class, message: r.error.message } });
         continue;
       }
       const cookie = findRouteCookie(r.setCookie, name);
       const backend = r.backend ?? null;
-      rows.push({ kind: "cookie-trace", client: i + 1, status: r.status, backend, label: r.label ?? null, setCookie: r.setCookie, cookie: cookie ?? null });
+      rows.push({ client: i + 1, status: r.status, backend, label: r.label ?? null, setCookie: r.setCookie, cookie: cookie ?? null });
       if (!cookie) continue;
       if (!backend) continue;
       seen.set(backend, cookie.route ?? "");
@@ -46,7 +46,7 @@ export default defineCheck({
         problems.push({ es: `la cookie no lleva path=/ (${cookie.raw})`, en: `the cookie lacks path=/ (${cookie.raw})` });
       }
     }
-    const withCookie = rows.filter((r) => r.cookie).length;
+    const withCookie = rows.filter((r) => "cookie" in r && r.cookie).length;
     if (withCookie === 0) {
       return fail(
         text(`Ninguna de ${FRESH_CLIENTS} respuestas pone la cookie ${name}.`, `None of ${FRESH_CLIENTS} responses sets the ${name} cookie.`),
@@ -54,7 +54,7 @@ export default defineCheck({
           `Añada en el VirtualHost: Header add Set-Cookie "${name}=.%{BALANCER_WORKER_ROUTE}e; path=/" env=BALANCER_ROUTE_CHANGED (módulo headers activo).`,
           `Add to the VirtualHost: Header add Set-Cookie "${name}=.%{BALANCER_WORKER_ROUTE}e; path=/" env=BALANCER_ROUTE_CHANGED (with mod_headers enabled).`,
         ),
-        rows,
+        [ev.cookieTrace({ rows })],
       );
     }
     if (seen.size === 0) {
@@ -65,7 +65,7 @@ export default defineCheck({
           `Cada servidor debe servir su propia página ("Bienvenido a webserverX"), o ajuste identity.pattern en la especificación.`,
           `Each server must serve its own page ("Bienvenido a webserverX"), or adjust identity.pattern in the spec.`,
         ),
-        rows,
+        [ev.cookieTrace({ rows })],
       );
     }
     const unique = [...new Map(problems.map((p) => [p.en, p])).values()];
@@ -74,7 +74,7 @@ export default defineCheck({
       return fail(
         text(`Cookie incorrecta: ${unique.map((p) => p.es).join("; ")}.`, `Wrong cookie: ${unique.map((p) => p.en).join("; ")}.`),
         text(`Cada BalancerMember debe llevar su ruta: ${members}.`, `Each BalancerMember needs its own route: ${members}.`),
-        rows,
+        [ev.cookieTrace({ rows })],
       );
     }
     const mapping = [...seen.entries()].map(([b, r]) => `${b} → .${r}`).join(", ");
@@ -84,7 +84,7 @@ export default defineCheck({
         `${name} correcta (${mapping})${missing.length ? `; no se vio ${missing.join(", ")}` : ""}.`,
         `${name} is right (${mapping})${missing.length ? `; ${missing.join(", ")} not seen` : ""}.`,
       ),
-      rows,
+      [ev.cookieTrace({ rows })],
     );
   },
 });
