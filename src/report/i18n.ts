@@ -400,6 +400,7 @@ const FIELD_NAMES: Record<string, Text> = {
   text: { es: "texto", en: "text" },
   timeoutMs: { es: "plazo (ms)", en: "deadline (ms)" },
   uncovered: { es: "sin cubrir", en: "uncovered" },
+  unreadable: { es: "tabla ilegible", en: "unreadable table" },
   urlPath: { es: "ruta de la URL", en: "URL path" },
   victim: { es: "servidor parado", en: "stopped server" },
   watchedSeconds: { es: "segundos observado", en: "seconds watched" },

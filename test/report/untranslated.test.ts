@@ -195,15 +195,19 @@ describe("the English labels the engine writes", () => {
 });
 
 describe("evidence drawn as a table of fields", () => {
-  /** `{ kind: "…", field: …, … }` literals of the source: the kind and its own fields (spreads left out). */
+  /**
+   * `ev.kind({ field: …, … })` calls (and `{ kind: "…", field: … }` literals) of the source: the kind
+   * and its own fields (spreads left out).
+   */
   function evidenceFields(text: string): [string, string[]][] {
     const found: [string, string[]][] = [];
-    for (const m of text.matchAll(/\{\s*kind: "([a-z-]+)"/g)) {
+    for (const m of text.matchAll(/\{\s*kind: "([a-z-]+)"|\bev\.([a-zA-Z]+)\(\{/g)) {
+      const kind = m[1] ?? m[2]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
       const keys: string[] = [];
       let depth = 0;
       let quote: string | undefined;
       let segment = "";
-      for (let i = (m.index ?? 0) + 1; i < text.length; i++) {
+      for (let i = (m.index ?? 0) + m[0].indexOf("{") + 1; i < text.length; i++) {
         const c = text[i]!;
         if (quote) {
           if (c === "\\") i++;
@@ -223,7 +227,7 @@ describe("evidence drawn as a table of fields", () => {
         }
         segment += c;
       }
-      found.push([m[1]!, keys]);
+      found.push([kind, keys]);
     }
     return found;
   }
