@@ -2,11 +2,8 @@
 import { join, resolve } from "node:path";
 import { formatProblems, loadSpec } from "../config/load.js";
 import { SecretRegistry } from "../config/secrets.js";
-import { consoleReporter } from "../report/console.js";
-import { jsonReporter } from "../report/json.js";
-import { junitReporter } from "../report/junit.js";
-import { htmlReporter } from "../report/html.js";
-import type { Reporter } from "../report/reporter.js";
+import { gradescopeNotGraded } from "../report/gradescope.js";
+import { STDOUT, writeReport } from "../report/output.js";
 import { gradeLab } from "../runner/grade.js";
 import { terminalPrompter } from "../runner/prompter.js";
 import { RUBRIC } from "../../checks/index.js";
@@ -15,6 +12,7 @@ import { UsageError, pickLang, pickPart } from "./args.js";
 import { defineCommand } from "./command.js";
 import { parseOnly } from "./checks.js";
 import { announceInterrupts } from "./interrupt.js";
+import { FORMAT_OPTIONS, REPORTERS, parseReporterList, reportersFor } from "./outputs.js";
 
 export const runCommand = defineCommand({
   name: "run",
@@ -27,46 +25,48 @@ export const runCommand = defineCommand({
     only: { type: "string", arg: "ID,ID", help: "grade only these checks (see `hagrade checks`)" },
     disruptive: { type: "boolean", default: false, help: "also run checks that stop a web server (always restored)" },
     long: { type: "boolean", default: false, help: "also run checks that wait out long timeouts" },
-    json: { type: "string", arg: "FILE", help: "write the JSON result here" },
     out: { type: "string", arg: "DIR", help: "report folder (default: reports/<lab>)" },
-    reporter: { type: "string", arg: "LIST", help: "console,json,junit,html (default: all; files go to --out)" },
+    reporter: { type: "string", arg: "LIST", help: `what to write: ${REPORTERS.join(",")} (default: console,json,junit,html; files go to --out)` },
+    ...FORMAT_OPTIONS,
     "min-score": { type: "string", arg: "N", help: "exit 0 only when the score is at least N (default: all points)" },
     "accept-new-host-keys": { type: "boolean", default: false, help: "trust unknown SSH host keys on first use and remember them" },
     interactive: { type: "boolean", default: false, help: "guide you through steps hagrade cannot do by SSH" },
     "journal-dir": { type: "string", arg: "DIR", help: "where restore journals are written (default: reports/.journal)" },
   },
   notes: [EXIT_CODES_HELP],
-  examples: ["hagrade run --spec lab.yaml", "hagrade run --spec lab.yaml --disruptive --reporter console,junit --out reports/ci"],
+  examples: [
+    "hagrade run --spec lab.yaml",
+    "hagrade run --spec lab.yaml --disruptive --reporter console,junit,markdown --out reports/ci",
+    'hagrade run --spec lab.yaml --markdown "$GITHUB_STEP_SUMMARY"',
+    "hagrade run --spec lab.yaml --reporter console --gradescope /autograder/results/results.json",
+    "hagrade run --spec lab.yaml --reporter console --json - | jq .score",
+  ],
   async run(values) {
     if (!values.spec) throw new UsageError("--spec FILE is required (write one with `hagrade init`)");
     const part = pickPart(values.part);
     const only = parseOnly(values.only);
     const minScore = parseMinScore(values["min-score"]);
+    const inFolder = parseReporterList(values.reporter ?? "console,json,junit,html");
+    const paths = { json: values.json, junit: values.junit, html: values.html, gradescope: values.gradescope, tap: values.tap, markdown: values.markdown };
     const specPath = resolve(values.spec);
     const loaded = await loadSpec(specPath);
     const langGuess = pickLang(values.lang, "es");
     if (!loaded.ok) {
-      process.stderr.write(formatProblems(loaded.problems, langGuess) + "\n");
+      const problems = formatProblems(loaded.problems, langGuess);
+      process.stderr.write(problems + "\n");
+      // Gradescope shows the reason rather than "the autograder produced no results".
+      if (values.gradescope) await writeReport(values.gradescope === STDOUT ? STDOUT : resolve(values.gradescope), JSON.stringify(gradescopeNotGraded(problems), null, 2) + "\n");
       return EXIT.badInput;
     }
     const spec = loaded.spec;
     const lang = pickLang(values.lang, spec.lang);
     if (loaded.warnings.length) process.stderr.write(formatProblems(loaded.warnings, lang, { kind: "warnings" }) + "\n");
 
-    const wanted = new Set(String(values.reporter ?? "console,json,junit,html").split(",").map((s) => s.trim()).filter(Boolean));
-    for (const r of wanted) {
-      if (!["console", "json", "junit", "html"].includes(r)) throw new UsageError(`--reporter: unknown reporter "${r}" (known: console, json, junit, html)`);
-    }
     const outDir = resolve(values.out ?? join("reports", spec.lab));
     // Every secret resolved during the run is redacted from every report.
     const secrets = new SecretRegistry();
     const redact = (text: string) => secrets.redact(text);
-    const reporters: Reporter[] = [];
-    if (wanted.has("console")) reporters.push(consoleReporter(lang));
-    const jsonPath = values.json ? resolve(values.json) : wanted.has("json") ? join(outDir, "result.json") : undefined;
-    if (jsonPath) reporters.push(jsonReporter(jsonPath, redact));
-    if (wanted.has("junit")) reporters.push(junitReporter(join(outDir, "junit.xml"), { lang, redact }));
-    if (wanted.has("html")) reporters.push(htmlReporter(join(outDir, "scorecard.html"), { lang, redact }));
+    const { reporters, messages } = reportersFor({ inFolder, paths, outDir, lang, redact, console: inFolder.has("console") });
 
     // The person at the terminal answers what hagrade cannot do by SSH (stop a web server without it).
     const prompter = values.interactive ? terminalPrompter(lang) : undefined;
@@ -91,7 +91,7 @@ export const runCommand = defineCommand({
       quiet();
     });
     // The engine fired the run's end: the file reporters have written.
-    if (result.reportsWritten.length) process.stdout.write(`${lang === "es" ? "Escrito" : "Written"}: ${result.reportsWritten.join(", ")}\n`);
+    if (result.reportsWritten.length) messages.write(`${lang === "es" ? "Escrito" : "Written"}: ${result.reportsWritten.join(", ")}\n`);
     return exitCodeFor(result, minScore ?? spec.rubric.minScore ?? result.maxScore);
   },
 });

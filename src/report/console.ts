@@ -1,5 +1,6 @@
 import type { CheckInfo, CheckResult, Lang, Outcome, RunResult, Text } from "../model/index.js";
 import { countOf } from "./plural.js";
+import { SUMMARY_WORDS, type CheckState, type Since } from "./overview.js";
 import type { Reporter, RunInfo } from "./reporter.js";
 import { makeStyle, safeForTerminal, type Style } from "./terminal.js";
 
@@ -38,6 +39,8 @@ export interface ConsoleOptions {
    * check is doing and for how long (a 60-second failover wait must not look like a hang in CI).
    */
   heartbeatMs?: number;
+  /** What changed since an earlier result of the same lab, said after the score. */
+  since?: Since;
 }
 
 /**
@@ -126,6 +129,14 @@ export function consoleReporter(lang: Lang, out: Out = process.stdout, env: Node
       out.write(
         `\n${style.bold(`${w.score}: ${result.score}/${result.maxScore}`)}  ${parts.join(" · ")}  ${style.dim(`(${(result.durationMs / 1000).toFixed(1)} s, ${requests})`)}\n`,
       );
+      const since = options.since;
+      if (since) {
+        const s = SUMMARY_WORDS[lang];
+        const state = (st: CheckState | undefined) => (st ? colour(st.outcome, `${w.plain[st.outcome]} ${st.points}/${st.maxPoints}`) : s.notGraded);
+        out.write(`\n${style.bold(`${s.since} ${safeForTerminal(since.file)}`)} ${style.dim(`(${since.score}/${since.maxScore})`)}:\n`);
+        if (since.changes.length === 0) out.write(`  ${s.noChange}\n`);
+        for (const c of since.changes) out.write(`  ${c.id}: ${state(c.before)} → ${state(c.after)}\n`);
+      }
     },
   };
 }

@@ -3,9 +3,9 @@
  * collects grades in Gradescope (or any LMS that reads this widely copied format) takes hagrade's
  * scores as they are, with the student-facing message as each test's output.
  */
-import { mkdir, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
-import type { RunResult } from "../model/index.js";
+import type { Lang, RunResult } from "../model/index.js";
+import { writeReport } from "./output.js";
+import { SUMMARY_WORDS, type Since } from "./overview.js";
 import type { FileReporterOptions } from "./junit.js";
 import type { Reporter } from "./reporter.js";
 import { WORDS } from "./i18n.js";
@@ -29,18 +29,25 @@ export interface GradescopeResults {
   tests: GradescopeTest[];
 }
 
+/** Gradescope's results.json, written by the run itself (`hagrade run --gradescope /autograder/results/results.json`). */
 export function gradescopeReporter(path: string, options: FileReporterOptions): Reporter {
   return {
-    async onEnd(result: RunResult) {
-      await mkdir(dirname(path), { recursive: true });
+    onEnd(result: RunResult) {
       const redact = options.redact ?? ((t: string) => t);
-      await writeFile(path, redact(JSON.stringify(renderGradescope(result, options), null, 2)) + "\n", "utf8");
-      return [path];
+      return writeReport(path, redact(JSON.stringify(renderGradescope(result, options), null, 2)) + "\n");
     },
   };
 }
 
-export function renderGradescope(result: RunResult, { lang }: FileReporterOptions): GradescopeResults {
+/**
+ * The results.json of a run that could not grade at all (a spec that does not load): Gradescope
+ * then shows the reason and a score of 0 instead of "the autograder failed to produce output".
+ */
+export function gradescopeNotGraded(reason: string): GradescopeResults {
+  return { score: 0, execution_time: 0, output: reason, stdout_visibility: "hidden", tests: [] };
+}
+
+export function renderGradescope(result: RunResult, { lang, since }: FileReporterOptions): GradescopeResults {
   const w = WORDS[lang];
   const tests = result.checks
     // A check the run did not ask for (disruptive, long) is not part of this grade.
@@ -58,8 +65,19 @@ export function renderGradescope(result: RunResult, { lang }: FileReporterOption
   return {
     score: result.score,
     execution_time: Math.round(result.durationMs / 1000),
-    output: `hagrade ${result.tool.version} · ${w.part} ${w.partName[result.part]} · ${w.score}: ${result.score} / ${result.maxScore}`,
+    output: [`hagrade ${result.tool.version} · ${w.part} ${w.partName[result.part]} · ${w.score}: ${result.score} / ${result.maxScore}`, ...sinceLines(since, lang)].join("\n"),
     stdout_visibility: "hidden",
     tests,
   };
+}
+
+function sinceLines(since: Since | undefined, lang: Lang): string[] {
+  if (!since) return [];
+  const s = SUMMARY_WORDS[lang];
+  const w = WORDS[lang];
+  const state = (st: { outcome: keyof typeof w.outcome; points: number; maxPoints: number } | undefined) => (st ? `${w.outcome[st.outcome]} ${st.points}/${st.maxPoints}` : s.notGraded);
+  return [
+    `${s.since} ${since.file} (${since.score} / ${since.maxScore}):`,
+    ...(since.changes.length ? since.changes.map((c) => `  ${c.id}: ${state(c.before)} → ${state(c.after)}`) : [`  ${s.noChange}`]),
+  ];
 }

@@ -1,7 +1,6 @@
-import { mkdir, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
 import type { CheckResult, Evidence, Lang, Outcome, RunResult } from "../model/index.js";
 import type { Reporter } from "./reporter.js";
+import { writeReport } from "./output.js";
 import { WORDS, eventKind, fieldName, formatDuration, formatNumber, kindTitle, labelText, type EventKind, type Words } from "./i18n.js";
 import type { FileReporterOptions } from "./junit.js";
 
@@ -11,11 +10,7 @@ import type { FileReporterOptions } from "./junit.js";
  */
 export function htmlReporter(path: string, options: FileReporterOptions): Reporter {
   return {
-    async onEnd(result: RunResult) {
-      await mkdir(dirname(path), { recursive: true });
-      await writeFile(path, renderHtml(result, options), "utf8");
-      return [path];
-    },
+    onEnd: (result: RunResult) => writeReport(path, renderHtml(result, options)),
   };
 }
 

@@ -1,15 +1,17 @@
-import { mkdir, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
 import junitModule from "junit-report-builder";
 import type { Builder, TestCase } from "junit-report-builder";
 import type { CheckResult, Evidence, Lang, RunResult } from "../model/index.js";
 import type { Reporter } from "./reporter.js";
+import { writeReport } from "./output.js";
+import type { CheckState, Since } from "./overview.js";
 import { WORDS, formatDuration, kindTitle, labelText } from "./i18n.js";
 
 export interface FileReporterOptions {
   lang: Lang;
   /** Removes secrets from any text before it is written. */
   redact?: (text: string) => string;
+  /** What changed since an earlier result of the same lab (`hagrade report --since`). */
+  since?: Since;
 }
 
 // The package's CommonJS entry exports the builder itself as module.exports, while its typings
@@ -28,15 +30,11 @@ const MAX_LINE_CHARS = 300;
  */
 export function junitReporter(path: string, options: FileReporterOptions): Reporter {
   return {
-    async onEnd(result: RunResult) {
-      await mkdir(dirname(path), { recursive: true });
-      await writeFile(path, renderJunit(result, options), "utf8");
-      return [path];
-    },
+    onEnd: (result: RunResult) => writeReport(path, renderJunit(result, options)),
   };
 }
 
-export function renderJunit(result: RunResult, { lang, redact = (t) => t }: FileReporterOptions): string {
+export function renderJunit(result: RunResult, { lang, redact = (t) => t, since }: FileReporterOptions): string {
   const owner = redact(result.student?.name ?? result.student?.id ?? result.lab);
   const suite = builder.newBuilder().testSuite().name(owner).time(seconds(result.durationMs)).timestamp(new Date(result.startedAt));
   suite.property("lab", redact(result.lab));
@@ -49,6 +47,13 @@ export function renderJunit(result: RunResult, { lang, redact = (t) => t }: File
   for (const c of result.checks) {
     suite.property(`${c.id}.points`, String(c.points));
     suite.property(`${c.id}.maxPoints`, String(c.maxPoints));
+  }
+  if (since) {
+    // `--since`: the earlier result and, per check whose outcome or points changed, the change.
+    const state = (st: CheckState | undefined) => (st ? `${st.outcome} ${st.points}/${st.maxPoints}` : "not graded");
+    suite.property("since", redact(since.file));
+    suite.property("since.score", `${since.score}/${since.maxScore}`);
+    for (const ch of since.changes) suite.property(`${ch.id}.since`, `${state(ch.before)} -> ${state(ch.after)}`);
   }
   for (const c of result.checks) addCase(suite.testCase(), c, owner, lang, redact);
   const root = suite.build();
@@ -68,10 +73,12 @@ function addCase(tc: TestCase, c: CheckResult, owner: string, lang: Lang, redact
       tc.standardOutput(`${points}\n${redact(c.message[lang])}`);
       break;
     case "fail":
-      tc.failure(message, "fail").stacktrace(details);
+    case "inconclusive":
+      // Not passed, and not the CI's fault: a failure (type tells them apart). <error> is kept for
+      // the grader's own trouble, which CI pages show as an infrastructure fault.
+      tc.failure(message, c.outcome).stacktrace(details);
       tc.standardOutput(points);
       break;
-    case "inconclusive":
     case "error":
       tc.error(message, c.outcome, details);
       tc.standardOutput(points);
@@ -205,8 +212,8 @@ export function renderClassJunit(
       const xml = renderJunit(l.result, { lang });
       suites.push(xml.replace(/^<\?xml[^>]*\?>\s*/, "").trim());
       tests += l.result.checks.length;
-      failures += l.result.counts.fail;
-      errors += l.result.counts.error + l.result.counts.inconclusive;
+      failures += l.result.counts.fail + l.result.counts.inconclusive;
+      errors += l.result.counts.error;
       time += l.result.durationMs;
       continue;
     }

@@ -97,19 +97,21 @@ describe("JUnit scorecard", () => {
     expect(xpath(es, "string(/testsuite/testcase[@name='lvs.vrrp-failover']/failure)")).toContain("10.0.0.2 → 10.0.0.3 (VIP 10.0.0.10): la VIP volvió a servir a los 3,8 s; 38 peticiones fallidas");
   });
 
-  it("maps fail to failure, inconclusive/error to error and skipped to skipped with its reason", async () => {
+  it("maps fail to failure, inconclusive to a failure of type inconclusive, error (the grader's own) to error and skipped to skipped with its reason", async () => {
     const result = brokenLab();
     const file = await write(result, "broken-shape.xml", "en");
-    expect(xpath(file, "string(/testsuite/@failures)")).toBe("2");
-    expect(xpath(file, "string(/testsuite/@errors)")).toBe("2");
+    expect(xpath(file, "string(/testsuite/@failures)")).toBe("3");
+    expect(xpath(file, "string(/testsuite/@errors)")).toBe("1");
     expect(xpath(file, "string(/testsuite/@skipped)")).toBe("1");
     const failure = xpath(file, "string(/testsuite/testcase[@name='proxy.failover']/failure/@message)");
     expect(failure).toContain("With webserver1 stopped, the VIP failed 7 of 20 requests.");
     const failureText = xpath(file, "string(/testsuite/testcase[@name='proxy.failover']/failure)");
     expect(failureText).toContain("How to fix it: Check that webserver2 is in the balancer.");
     expect(failureText).toContain("webserver1: 7 failed requests");
-    expect(xpath(file, "string(/testsuite/testcase[@name='proxy.loadfactor']/error/@type)")).toBe("inconclusive");
-    expect(xpath(file, "string(/testsuite/testcase[@name='proxy.loadfactor']/error)")).toContain("Raise sampling.maxRequests.");
+    expect(xpath(file, "string(/testsuite/testcase[@name='proxy.loadfactor']/failure/@type)")).toBe("inconclusive");
+    expect(xpath(file, "count(/testsuite/testcase[@name='proxy.loadfactor']/error)")).toBe("0");
+    expect(xpath(file, "string(/testsuite/testcase[@name='proxy.loadfactor']/failure)")).toContain("Raise sampling.maxRequests.");
+    expect(xpath(file, "string(/testsuite/testcase[@name='proxy.failover']/failure/@type)")).toBe("fail");
     expect(xpath(file, "string(/testsuite/testcase[@name='proxy.modules']/error/@type)")).toBe("error");
     expect(xpath(file, "string(/testsuite/testcase[@name='proxy.routeid-cookie']/skipped/@message)")).toContain(
       "Skipped: depends on net.vip-http, which failed.",
@@ -143,8 +145,8 @@ describe("JUnit scorecard read back by an independent parser (junit2json)", () =
     expect(cases.map((c) => c.name)).toEqual(result.checks.map((c) => c.id));
     for (const check of result.checks) {
       const tc = cases.find((c) => c.name === check.id)!;
-      if (check.outcome === "fail") expect(tc.failure?.length, check.id).toBe(1);
-      if (check.outcome === "error" || check.outcome === "inconclusive") expect(tc.error?.length, check.id).toBe(1);
+      if (check.outcome === "fail" || check.outcome === "inconclusive") expect([tc.failure?.length, tc.error], check.id).toEqual([1, undefined]);
+      if (check.outcome === "error") expect([tc.error?.length, tc.failure], check.id).toEqual([1, undefined]);
       if (check.outcome === "skipped") expect(tc.skipped?.[0]?.message, check.id).toContain(check.message.en);
       if (check.outcome === "pass") expect(tc.failure ?? tc.error ?? tc.skipped, check.id).toBeUndefined();
     }
