@@ -3,8 +3,9 @@
  *
  * LVS rr/wrr and Apache byrequests hand requests out in a fixed repeating order (1:1 gives
  * 1212…, Apache 3:1 gives 1121…, LVS wrr 3:1 gives 1112…, which is the same cycle read from
- * another phase). When one client is alone on the balancer, the backends it sees repeat that
- * cycle exactly, and one cycle's counts ARE the configured ratio: a handful of requests decide.
+ * another phase; schedulers.ts steps through the real code). When one client is alone on the
+ * balancer, the backends it sees repeat that cycle exactly, and one cycle's counts ARE the
+ * configured ratio.
  *
  * The sequence is tested as a whole: its shortest period p is the smallest p with
  * s[i] = s[i + p] for every i (computed with the Knuth–Morris–Pratt border table, so any
@@ -12,34 +13,41 @@
  * (another client took a turn) breaks the period for good: "holds except for a few positions"
  * is never called exact, and the caller falls back to the sequential test.
  *
- * How long must the sequence be before a period is believed? A random scheduler can repeat a
- * pattern by chance. For i.i.d. draws with shares π, the probability that a prefix of length L
- * is p-periodic is exactly
- *     P_p(L) = Π_{k<p} S(r_k),   S(r) = Σ_j π_j^r,
- * where r_k is how many of the L positions fall in residue class k mod p (the first draw of a
- * class is free, every later one must repeat it). A claim of period p at ANY length n ≥ L
- * implies the prefix of length L is p-periodic, so checking after every request costs nothing
- * extra. Periods share the budget δ as δ_p = δ·6/(π²p²) (Σ_p δ_p = δ), and the required
- * length L_p is the smallest L with max over the plausible sources of P_p(L) ≤ δ_p, and at least
- * K = 2 full repetitions (2p: a pattern seen once is not a cycle). So the probability that a
- * random scheduler at the expected shares OR at any plausible wrong shares is ever declared
- * deterministic is at most δ (the decider uses δ = α/10 = 1e-4).
- * For 50/50 (sources 1/2, 2/3) this gives L_2 = 28: seeing "12" fourteen times; for 3:1 with
- * alternatives up to 4:1, L_4 = 56 (one cycle of 4, fourteen times) and L_1 = 44 ("only one
- * backend answers" is believed after 44 identical answers).
- * Because a deterministic lab with cycle length P shows, before P + p − 1 requests, a prefix
- * that can look p-periodic for some p < P (Fine–Wilf), L_p is also at least maxPeriod + p − 1.
+ * How long must the sequence be before a period is believed? Two things can fool it.
  *
- * The i.i.d. bound says nothing about a deterministic cycle disturbed by other clients, the
- * likelier non-exact source. Such a sequence is p-periodic only if every block of p requests
- * holds the same disturbance at the same offset. Two disturbances exactly one long period
- * apart are not rare (simulated 3:1 with 5 % of turns taken by others: about 1 run in 100 showed
- * a "cycle" of 39–49 requests twice), so two guards apply:
- * - only periods up to maxPeriod are believed: max(8, the expected cycle length, the cycle
- *   lengths of the plausible wrong configurations). A scheduler cycle longer than any
- *   configuration under test is no evidence of anything; the sequential test decides those.
- * - K = 3 full repetitions at least (3p), on top of the i.i.d. length above, which for the
- *   short periods left already means 5 to 45 repetitions.
+ * 1. Another deterministic scheduler, with a longer cycle. LVS wrr 14:39 starts a 53-request
+ *    cycle with 28 requests that alternate 1,2,1,2…: read as "period 2" after 28 requests it
+ *    passes as 1:1, and it is not. Fine and Wilf's theorem says exactly how long is enough: a
+ *    sequence of length ≥ p + q − gcd(p, q) with periods p and q also has period gcd(p, q).
+ *    So if every scheduler under test has a cycle of at most maxPeriod = C requests, a
+ *    sequence of length ≥ C + p − 1 with shortest period p cannot come from a cycle P ≠ p
+ *    (P ≤ C): it would have period gcd(P, p), which divides the true cycle and makes P = p.
+ *    Then one observed cycle holds the scheduler's true counts, and the verdict is exact: no
+ *    wrong configuration with a cycle up to C passes, and no correct one fails. The bound is
+ *    tight (there are sequences of length p + q − gcd − 1 with both periods), so no shorter
+ *    rule can promise that. C defaults to 199 (DEFAULT_MAX_CYCLE): every cycle of two
+ *    backends weighted up to 100 (Apache's loadfactor range; 100:99 turns in 199 requests),
+ *    of three with weights up to 66, and any scheduler whose reduced weights sum to 199 or
+ *    less. A scheduler with a longer cycle (IPVS weights 150:149) is not told from its short
+ *    neighbours (1:1): docs/statistics.md says so.
+ * 2. A random scheduler repeating a pattern by chance. For i.i.d. draws with shares π, the
+ *    probability that a prefix of length L is p-periodic is exactly
+ *        P_p(L) = Π_{k<p} S(r_k),   S(r) = Σ_j π_j^r,
+ *    where r_k is how many of the L positions fall in residue class k mod p (the first draw of a
+ *    class is free, every later one must repeat it). A claim of period p at ANY length n ≥ L
+ *    implies the prefix of length L is p-periodic, so checking after every request costs
+ *    nothing extra. Periods share the budget δ as δ_p = δ·6/(π²p²) (Σ_p δ_p = δ), and L_p is
+ *    the smallest L with max over the plausible sources of P_p(L) ≤ δ_p. So the probability
+ *    that a random scheduler at the expected shares OR at any plausible wrong shares is ever
+ *    declared deterministic is at most δ (the decider uses δ = α/10 = 1e-4). With the
+ *    Fine–Wilf length above it rarely binds, except for very uneven weights (100:1).
+ *
+ * Other clients' requests disturb a cycle; such a sequence is p-periodic only if every block
+ * of p requests holds the same disturbance at the same offset, and it must hold for
+ * max(3p, C + p − 1) requests: K = 3 full repetitions at least, on top of the lengths above.
+ *
+ * The required length of period p is therefore max(3p, C + p − 1, L_p): 200 requests for 1:1
+ * (p = 2) and 202 for 3:1 (p = 4) with C = 199.
  */
 
 import { plausibleAlternatives, type Alternative } from "./alternatives.js";
@@ -47,6 +55,12 @@ import { cycleLength, normalise, toWeightTable, type WeightTable, type Weights }
 
 /** The share of α (and of β) that exact-cycle claims may use; the sequential test gets the rest. */
 export const DEFAULT_CYCLE_DELTA = 1e-4;
+
+/**
+ * The longest scheduler cycle told apart exactly (C in the module comment): two backends with
+ * weights up to 100 turn in at most 199 requests.
+ */
+export const DEFAULT_MAX_CYCLE = 199;
 
 export interface CycleBoundOptions {
   /** Probability budget for believing a cycle a random scheduler made by chance. */
@@ -57,7 +71,7 @@ export interface CycleBoundOptions {
   expectedPeriod?: number;
   /** Lengths beyond this are never needed (the sample budget); reported as Infinity. */
   maxLength?: number;
-  /** Longer periods are never believed (default 8). */
+  /** Longer periods are never believed, and every cycle up to this length is told apart (default 199). */
   maxPeriod?: number;
 }
 
@@ -68,7 +82,7 @@ export const MIN_REPETITIONS = 3;
 export class CycleBound {
   private readonly logDelta: number;
   private readonly logSources: number[][];
-  private readonly required = new Map<number, number>();
+  private readonly required: Float64Array;
   private readonly maxLength: number;
   readonly maxPeriod: number;
 
@@ -80,7 +94,9 @@ export class CycleBound {
       .map((shares) => normalise(shares).filter((s) => s > 0).map((s) => Math.log(s)));
     if (this.logSources.length === 0) throw new RangeError("CycleBound needs a source with at least two positive shares");
     this.maxLength = options.maxLength ?? 1_000_000;
-    this.maxPeriod = options.maxPeriod ?? 8;
+    this.maxPeriod = Math.max(1, Math.floor(options.maxPeriod ?? DEFAULT_MAX_CYCLE));
+    // 0 = not computed yet (every real requirement is at least 3).
+    this.required = new Float64Array(this.maxPeriod + 1);
   }
 
   /** ln δ_p, the share of the budget period p may use. */
@@ -102,15 +118,13 @@ export class CycleBound {
 
   /** Smallest length at which period p is believed; Infinity if beyond `maxLength`. */
   requiredLength(period: number): number {
-    const cached = this.required.get(period);
-    if (cached !== undefined) return cached;
-    if (period > this.maxPeriod || period < 1) {
-      this.required.set(period, Infinity);
-      return Infinity;
-    }
+    if (period > this.maxPeriod || period < 1) return Infinity;
+    const cached = this.required[period] ?? 0;
+    if (cached !== 0) return cached;
     const budget = this.logBudget(period);
     // Fine–Wilf: a prefix of length ≥ P + p − 1 of a cycle of length P cannot show a period p
-    // that P does not divide, so no scheduler cycle up to maxPeriod is mistaken for another.
+    // that P does not divide, so no scheduler cycle up to maxPeriod is mistaken for another
+    // (see the module comment).
     const longest = Math.max(this.maxPeriod, this.options.expectedPeriod ?? 0);
     const lower = Math.max(MIN_REPETITIONS * period, longest + period - 1);
     const ok = (length: number): boolean => this.logChance(period, length) <= budget;
@@ -139,7 +153,7 @@ export class CycleBound {
         result = good > this.maxLength ? Infinity : good;
       }
     }
-    this.required.set(period, result);
+    this.required[period] = result;
     return result;
   }
 }
@@ -164,13 +178,34 @@ export class PeriodTracker {
   private readonly codeOf = new Map<string, number>();
   private readonly labelOf: string[] = [];
 
-  push(label: string): void {
+  constructor(labels: readonly string[] = []) {
+    for (const label of labels) {
+      if (this.codeOf.has(label)) continue;
+      this.codeOf.set(label, this.labelOf.length);
+      this.labelOf.push(label);
+    }
+  }
+
+  /** The code of a label, numbering it if new. */
+  codeFor(label: string): number {
     let code = this.codeOf.get(label);
     if (code === undefined) {
       code = this.labelOf.length;
       this.codeOf.set(label, code);
       this.labelOf.push(label);
     }
+    return code;
+  }
+
+  push(label: string): void {
+    this.pushCode(this.codeFor(label));
+  }
+
+  /**
+   * Feed a label already turned into a small integer. Mixing with push(label) needs the same
+   * numbering: `labels` given to the constructor take codes 0, 1, … in order.
+   */
+  pushCode(code: number): void {
     const n = this.size;
     if (n === this.codes.length) {
       const codes = new Int32Array(n * 2);
@@ -288,10 +323,11 @@ export function isProportional(counts: readonly number[], weights: readonly numb
  * The bound for a lab: the random sources it must hold for are the expected shares and every
  * plausible wrong configuration in which at least two backends answer (a single-backend
  * source is deterministic anyway: its period 1 with the wrong ratio is the right verdict).
+ * Cycles up to max(maxCycle, the expected cycle, the alternatives' cycles) are told apart.
  */
-export function cycleBoundFor(table: WeightTable, alternatives: readonly Alternative[], delta = DEFAULT_CYCLE_DELTA, maxLength?: number): CycleBound {
+export function cycleBoundFor(table: WeightTable, alternatives: readonly Alternative[], delta = DEFAULT_CYCLE_DELTA, maxLength?: number, maxCycle = DEFAULT_MAX_CYCLE): CycleBound {
   const expectedPeriod = cycleLength(table.weights);
-  let maxPeriod = Math.max(8, expectedPeriod ?? 0);
+  let maxPeriod = Math.max(maxCycle, expectedPeriod ?? 0);
   for (const alt of alternatives) maxPeriod = Math.max(maxPeriod, cycleLength(alt.weights) ?? 0);
   return new CycleBound({
     delta,
@@ -305,6 +341,8 @@ export function cycleBoundFor(table: WeightTable, alternatives: readonly Alterna
 export interface FindCycleOptions {
   /** Chance budget for believing a random scheduler's accidental repetition (default 1e-4). */
   delta?: number;
+  /** Every scheduler cycle up to this length is told apart (default 199). */
+  maxCycle?: number;
   /** Wrong configurations the bound must also hold for (default: the plausible ones). */
   alternatives?: readonly Alternative[];
 }
@@ -317,7 +355,7 @@ export interface FindCycleOptions {
 export function findExactCycle(sequence: readonly string[], expectedWeights: Weights, options: FindCycleOptions = {}): CycleResult {
   const table = toWeightTable(expectedWeights);
   const alternatives = options.alternatives ?? plausibleAlternatives(table);
-  const bound = cycleBoundFor(table, alternatives, options.delta ?? DEFAULT_CYCLE_DELTA);
+  const bound = cycleBoundFor(table, alternatives, options.delta ?? DEFAULT_CYCLE_DELTA, undefined, options.maxCycle ?? DEFAULT_MAX_CYCLE);
   const tracker = new PeriodTracker();
   for (const label of sequence) tracker.push(label);
   return describeCycle(tracker, table, bound);

@@ -3,11 +3,18 @@
  *
  * Two procedures watch the same requests, and the first to decide wins:
  * 1. Exact cycle (cycle.ts). A deterministic scheduler seen by a lone client repeats one cycle;
- *    once the whole sequence has repeated its shortest period long enough that no random
- *    scheduler would plausibly have done so (chance ≤ δ), one cycle's counts are the ratio:
- *    pass if they are proportional to the expected weights, fail otherwise.
+ *    once the whole sequence has repeated its shortest period p for max(3p, C + p − 1, L_p)
+ *    requests, no scheduler with another cycle of at most C = maxCycle requests (Fine–Wilf)
+ *    and no random scheduler (chance ≤ δ) shows it: one cycle's counts are the ratio, pass if
+ *    they are proportional to the expected weights, fail otherwise.
  * 2. Sequential probability ratio test (sprt.ts) against the plausible wrong configurations,
  *    for everything else: random schedulers, other clients' traffic interleaved, concurrency.
+ *    Its "fail" counts at once. Its "pass" waits while the answers still repeat a period of
+ *    at most C: such a sequence may be a deterministic scheduler whose ratio lies between the
+ *    expected one and its nearest alternatives (8:3 for 3:1), which the sequential test would
+ *    pass every time and the cycle rule decides exactly a few requests later. A random
+ *    scheduler stops repeating any period ≤ C after about C requests, so the wait costs
+ *    nothing beyond that.
  * Error budget: δ = cycleShare·min(α, β) goes to the cycle claims (default 0.1), the SPRT gets
  * sprtShare·α and sprtShare·β (default 0.5). A correct lab fails only if one procedure errs, so
  * P(fail | correct) ≤ δ + sprtShare·α ≤ 0.6α, and likewise for β. Why leave 40 % unspent:
@@ -23,9 +30,19 @@
 
 import type { Text } from "../model/index.js";
 import { alternativesFrom, klDivergence, plausibleAlternatives, type Alternative, type AlternativeKind } from "./alternatives.js";
-import { cycleBoundFor, describeCycle, MIN_REPETITIONS, PeriodTracker, type CycleBound } from "./cycle.js";
+import { cycleBoundFor, DEFAULT_MAX_CYCLE, describeCycle, MIN_REPETITIONS, PeriodTracker, type CycleBound, type ExactCycle } from "./cycle.js";
 import type { PValueMethod } from "./distributions.js";
-import { alternativeText, explainCycle, explainMaxSamples, explainSprtFail, explainSprtPass, explainTooManyErrors, type ExplainFacts } from "./explain.js";
+import {
+  alternativeText,
+  explainCycle,
+  explainCycleUnresolved,
+  explainMaxSamples,
+  explainSprtFail,
+  explainSprtPass,
+  explainTooManyErrors,
+  type ExplainFacts,
+  type Indifference,
+} from "./explain.js";
 import { DEFAULT_ALPHA, DEFAULT_BETA, shareEvidence, Sprt, type SprtAlternativeStatus, type SprtBoundaries } from "./sprt.js";
 import { normalise, observedRatioText, sameShares, toWeightTable, weightsText, type Weights, type WeightTable } from "./weights.js";
 
@@ -40,6 +57,8 @@ export interface RatioOptions {
   alternatives?: readonly Weights[];
   /** Decide deterministic cycles exactly (default true). */
   exactCycle?: boolean;
+  /** Every deterministic scheduler with a cycle of at most this many requests is told apart exactly (default 199). */
+  maxCycle?: number;
   /** Share of α and β spent on exact-cycle claims; default 0.1. */
   cycleShare?: number;
   /** Share of α and β given to the sequential test; default 0.5 (cycleShare + sprtShare ≤ 1). */
@@ -109,21 +128,47 @@ export interface RatioVerdict {
   pValue?: number;
   pValueMethod?: PValueMethod;
   maxSamples: number;
+  /** Deterministic cycles up to this length are told apart exactly; 0 when exact cycles are off. */
+  maxCycle: number;
   /** On max-samples: about how many requests decide 95 % of correct labs (a sampling.maxRequests to try). */
   suggestedSamples?: number;
   explanation: Text;
 }
 
-export type DeciderStep = { state: "continue" } | { state: "decided"; verdict: RatioVerdict };
+/** What was decided, without the evidence: enough for simulations that count outcomes. */
+export interface RatioDecision {
+  method: RatioMethod;
+  outcome: RatioOutcome;
+  reason: RatioReason;
+  /** Requests used, errors included. */
+  n: number;
+}
+
+interface DecidedStep {
+  state: "decided";
+  decision: RatioDecision;
+  /** Built on first use, then the same object. */
+  readonly verdict: RatioVerdict;
+}
+
+export type DeciderStep = { state: "continue" } | DecidedStep;
 
 export interface RatioDecider {
   /** Feed the label of one answer (the backend, or an error/unknown label). */
   push(label: string): DeciderStep;
+  /**
+   * Feed one answer of the expected backend with this index in the expected weights' key
+   * order: the same as push(label), without the label lookup (simulations).
+   */
+  pushIndex(index: number): DeciderStep;
+  /** The expected backends' labels, in index order. */
+  readonly labels: readonly string[];
   /** The verdict now: the decision if there is one, else inconclusive (the probe loop stopped early). */
   finish(): RatioVerdict;
   readonly n: number;
   readonly maxSamples: number;
   readonly verdict: RatioVerdict | undefined;
+  readonly decision: RatioDecision | undefined;
 }
 
 interface Settings {
@@ -131,6 +176,7 @@ interface Settings {
   beta: number;
   maxSamples: number;
   exactCycle: boolean;
+  maxCycle: number;
   maxOtherShare: number;
   otherAllowance: number;
   ciLevel: number;
@@ -149,6 +195,7 @@ interface Plan {
   table: WeightTable;
   alternatives: Alternative[];
   bound: CycleBound | undefined;
+  index: Map<string, number>;
 }
 
 const planCache = new Map<string, Plan>();
@@ -160,25 +207,41 @@ const planCache = new Map<string, Plan>();
  */
 function planFor(expected: Weights, options: RatioOptions, settings: Settings, cycleShare: number): Plan {
   const alternativesKey = options.alternatives ? JSON.stringify(options.alternatives) : "";
-  const key = `${JSON.stringify(Object.entries(expected))}|${settings.alpha}|${settings.beta}|${cycleShare}|${settings.maxSamples}|${alternativesKey}`;
+  const key = `${JSON.stringify(Object.entries(expected))}|${settings.alpha}|${settings.beta}|${cycleShare}|${settings.maxSamples}|${settings.maxCycle}|${alternativesKey}`;
   const cached = planCache.get(key);
   if (cached) return cached;
   const table = toWeightTable(expected);
   const alternatives = options.alternatives ? alternativesFrom(table, options.alternatives) : plausibleAlternatives(table);
-  const bound = cycleShare > 0 ? cycleBoundFor(table, alternatives, cycleShare * Math.min(settings.alpha, settings.beta), settings.maxSamples) : undefined;
-  const plan = { table, alternatives, bound };
+  // No length cap from the budget: a verdict left inconclusive says how many answers would do.
+  const bound = cycleShare > 0 ? cycleBoundFor(table, alternatives, cycleShare * Math.min(settings.alpha, settings.beta), undefined, settings.maxCycle) : undefined;
+  const plan = { table, alternatives, bound, index: new Map(table.labels.map((label, i) => [label, i])) };
   if (planCache.size >= 256) planCache.clear();
   planCache.set(key, plan);
   return plan;
 }
 
-/** The incremental decider the probe loop drives: push answers until it says "decided". */
-export function createRatioDecider(expected: Weights, options: RatioOptions = {}): RatioDecider {
+/**
+ * What a decider for these weights and options works with: the alternatives, the cycle bound
+ * (undefined with exactCycle: false) and the error budget each procedure gets. Exported for
+ * replays that must apply the very same numbers (test/stats/replay.ts).
+ */
+export interface DecisionPlan {
+  table: WeightTable;
+  alternatives: readonly Alternative[];
+  bound: CycleBound | undefined;
+  maxSamples: number;
+  /** α and β of the sequential test (sprtShare of the verdict's). */
+  sprtAlpha: number;
+  sprtBeta: number;
+}
+
+function settingsOf(options: RatioOptions): { settings: Settings; cycleShare: number; sprtShare: number } {
   const settings: Settings = {
     alpha: checkProbability("alpha", options.alpha ?? DEFAULT_ALPHA),
     beta: checkProbability("beta", options.beta ?? DEFAULT_BETA),
     maxSamples: Math.max(1, Math.floor(options.maxSamples ?? DEFAULT_MAX_SAMPLES)),
     exactCycle: options.exactCycle ?? true,
+    maxCycle: Math.max(1, Math.floor(options.maxCycle ?? DEFAULT_MAX_CYCLE)),
     maxOtherShare: checkProbability("maxOtherShare", options.maxOtherShare ?? 0.1, false),
     otherAllowance: Math.max(0, options.otherAllowance ?? 5),
     ciLevel: checkProbability("ciLevel", options.ciLevel ?? 0.95),
@@ -186,71 +249,135 @@ export function createRatioDecider(expected: Weights, options: RatioOptions = {}
   const cycleShare = settings.exactCycle ? checkProbability("cycleShare", options.cycleShare ?? 0.1) : 0;
   const sprtShare = checkProbability("sprtShare", options.sprtShare ?? 0.5, false);
   if (cycleShare + sprtShare > 1) throw new RangeError(`cycleShare + sprtShare must be at most 1, got ${cycleShare} + ${sprtShare}`);
+  return { settings, cycleShare, sprtShare };
+}
+
+export function decisionPlan(expected: Weights, options: RatioOptions = {}): DecisionPlan {
+  const { settings, cycleShare, sprtShare } = settingsOf(options);
   const { table, alternatives, bound } = planFor(expected, options, settings, cycleShare);
+  return { table, alternatives, bound, maxSamples: settings.maxSamples, sprtAlpha: settings.alpha * sprtShare, sprtBeta: settings.beta * sprtShare };
+}
+
+/** The incremental decider the probe loop drives: push answers until it says "decided". */
+export function createRatioDecider(expected: Weights, options: RatioOptions = {}): RatioDecider {
+  const { settings, cycleShare, sprtShare } = settingsOf(options);
+  const { table, alternatives, bound, index } = planFor(expected, options, settings, cycleShare);
   const sprt = new Sprt(table, settings.alpha * sprtShare, settings.beta * sprtShare, alternatives);
-  const tracker = new PeriodTracker();
+  // Codes 0..k−1 are the expected backends, so pushIndex needs no lookup.
+  const tracker = new PeriodTracker(table.labels);
   // The shortest period of a prefix never shrinks as it grows: past maxPeriod no cycle can
   // be believed any more, and tracking stops.
   let tracking = bound !== undefined;
-  let decided: RatioVerdict | undefined;
 
-  const decide = (verdict: RatioVerdict): DeciderStep => {
-    decided = verdict;
-    return { state: "decided", verdict };
+  // The verdict (evidence, explanations) is built on first use: simulations that only need
+  // the decision skip it, and the state it is built from no longer changes once decided.
+  let decided: DecidedStep | undefined;
+  const decide = (decision: RatioDecision, build: () => RatioVerdict): DeciderStep => {
+    let verdict: RatioVerdict | undefined;
+    decided = {
+      state: "decided",
+      decision,
+      get verdict() {
+        verdict ??= build();
+        return verdict;
+      },
+    };
+    return decided;
+  };
+  const decision = (method: RatioMethod, outcome: RatioOutcome, reason: RatioReason): RatioDecision => ({ method, outcome, reason, n: sprt.n });
+
+  const exactVerdict = (cycle: ExactCycle): RatioVerdict => {
+    const otherInCycle = Object.keys(cycle.otherCounts).length > 0;
+    const evidence: RatioCycleEvidence = {
+      period: cycle.period,
+      cycle: cycle.cycle,
+      counts: cycle.counts,
+      otherCounts: cycle.otherCounts,
+      repetitions: cycle.repetitions,
+      requiredLength: cycle.requiredLength,
+      proportional: cycle.proportional,
+      chanceBound: cycle.chanceBound,
+    };
+    const verdict = baseVerdict(table, sprt, settings, bound, "exact-cycle", cycle.proportional ? "pass" : "fail", cycle.proportional ? "cycle-matches" : "cycle-differs");
+    verdict.cycle = evidence;
+    const cycleShares = normalise(table.labels.map((l) => cycle.counts[l] ?? 0));
+    const match = alternatives.find((alt) => sameShares(alt.shares, cycleShares));
+    if (!cycle.proportional && match && !otherInCycle) verdict.alternative = describeAlternative(table, match);
+    verdict.explanation = explainCycle(facts(table, sprt, verdict), cycle.cycle, cycle.repetitions, cycle.proportional, otherInCycle, bound?.maxPeriod ?? 0);
+    return verdict;
   };
 
-  const push = (label: string): DeciderStep => {
-    if (decided) return { state: "decided", verdict: decided };
-    sprt.push(label);
+  /** After the answer with this tracker code was counted by the sequential test. */
+  const afterAnswer = (code: number): DeciderStep => {
     const n = sprt.n;
     if (tracking && bound) {
-      tracker.push(label);
+      tracker.pushCode(code);
       const period = tracker.period;
       if (period > bound.maxPeriod) tracking = false;
       else if (n >= MIN_REPETITIONS * period && n >= bound.requiredLength(period)) {
         const cycle = describeCycle(tracker, table, bound);
         if (cycle.found) {
-          const otherInCycle = Object.keys(cycle.otherCounts).length > 0;
-          const evidence: RatioCycleEvidence = {
-            period: cycle.period,
-            cycle: cycle.cycle,
-            counts: cycle.counts,
-            otherCounts: cycle.otherCounts,
-            repetitions: cycle.repetitions,
-            requiredLength: cycle.requiredLength,
-            proportional: cycle.proportional,
-            chanceBound: cycle.chanceBound,
-          };
-          const verdict = baseVerdict(table, sprt, settings, "exact-cycle", cycle.proportional ? "pass" : "fail", cycle.proportional ? "cycle-matches" : "cycle-differs");
-          verdict.cycle = evidence;
-          const cycleShares = normalise(table.labels.map((l) => cycle.counts[l] ?? 0));
-          const match = alternatives.find((alt) => sameShares(alt.shares, cycleShares));
-          if (!cycle.proportional && match && !otherInCycle) verdict.alternative = describeAlternative(table, match);
-          verdict.explanation = explainCycle(facts(table, sprt, verdict), cycle.cycle, cycle.repetitions, cycle.proportional, otherInCycle);
-          return decide(verdict);
+          const outcome = cycle.proportional ? "pass" : "fail";
+          return decide(decision("exact-cycle", outcome, cycle.proportional ? "cycle-matches" : "cycle-differs"), () => exactVerdict(cycle));
         }
       }
     }
     const state = sprt.state;
-    if (state === "fail") return decide(sprtVerdict(table, sprt, settings, "fail", "alternative-accepted"));
+    if (state === "fail") return decide(decision("sprt", "fail", "alternative-accepted"), () => sprtVerdict(table, sprt, settings, bound, "fail", "alternative-accepted"));
     const nOther = n - sprt.nValid;
     if (nOther > settings.otherAllowance + settings.maxOtherShare * n) {
-      return decide(sprtVerdict(table, sprt, settings, "inconclusive", "too-many-errors"));
+      return decide(decision("sprt", "inconclusive", "too-many-errors"), () => sprtVerdict(table, sprt, settings, bound, "inconclusive", "too-many-errors"));
     }
-    if (state === "pass") return decide(sprtVerdict(table, sprt, settings, "pass", "alternatives-rejected"));
-    if (n >= settings.maxSamples) return decide(sprtVerdict(table, sprt, settings, "inconclusive", "max-samples"));
+    // A pass waits while the answers may still be a deterministic cycle (module comment).
+    if (state === "pass" && !tracking) return decide(decision("sprt", "pass", "alternatives-rejected"), () => sprtVerdict(table, sprt, settings, bound, "pass", "alternatives-rejected"));
+    if (n >= settings.maxSamples) {
+      const held = heldPass();
+      return decide(decision("sprt", "inconclusive", "max-samples"), () => sprtVerdict(table, sprt, settings, bound, "inconclusive", "max-samples", held));
+    }
     return CONTINUE;
   };
 
+  /** A pass of the sequential test held back because the answers still repeat a short period. */
+  const heldPass = (): HeldPass | undefined =>
+    tracking && bound && sprt.state === "pass" ? { period: tracker.period, requiredLength: bound.requiredLength(tracker.period) } : undefined;
+
+  const pushIndex = (i: number): DeciderStep => {
+    if (decided) return decided;
+    sprt.pushIndex(i);
+    return afterAnswer(i);
+  };
+
+  const push = (label: string): DeciderStep => {
+    if (decided) return decided;
+    const i = index.get(label);
+    if (i !== undefined) {
+      sprt.pushIndex(i);
+      return afterAnswer(i);
+    }
+    sprt.push(label);
+    return afterAnswer(tracker.codeFor(label));
+  };
+
+  let stopped: RatioVerdict | undefined;
   return {
     push,
-    finish: () => decided ?? sprtVerdict(table, sprt, settings, "inconclusive", "stopped"),
+    pushIndex,
+    labels: table.labels,
+    finish: () => {
+      if (decided) return decided.verdict;
+      // The same object for every call while nothing new arrives.
+      if (!stopped || stopped.n !== sprt.n) stopped = sprtVerdict(table, sprt, settings, bound, "inconclusive", "stopped", heldPass());
+      return stopped;
+    },
     get n() {
       return sprt.n;
     },
     maxSamples: settings.maxSamples,
     get verdict() {
-      return decided;
+      return decided?.verdict;
+    },
+    get decision() {
+      return decided?.decision;
     },
   };
 }
@@ -278,7 +405,7 @@ function describeAlternative(table: WeightTable, alt: Alternative): NonNullable<
   return { name: alt.name, kind: alt.kind, shares: record(table.labels, alt.shares) };
 }
 
-function baseVerdict(table: WeightTable, sprt: Sprt, settings: Settings, method: RatioMethod, outcome: RatioOutcome, reason: RatioReason): RatioVerdict {
+function baseVerdict(table: WeightTable, sprt: Sprt, settings: Settings, bound: CycleBound | undefined, method: RatioMethod, outcome: RatioOutcome, reason: RatioReason): RatioVerdict {
   const counts = sprt.countsInOrder();
   const shares = shareEvidence(table, counts, settings.ciLevel);
   const verdict: RatioVerdict = {
@@ -298,6 +425,7 @@ function baseVerdict(table: WeightTable, sprt: Sprt, settings: Settings, method:
     beta: settings.beta,
     ci: shares.ci,
     maxSamples: settings.maxSamples,
+    maxCycle: bound?.maxPeriod ?? 0,
     explanation: { es: "", en: "" },
   };
   // A deterministic cycle has no sampling distribution: its p-value would mean nothing.
@@ -320,8 +448,14 @@ function facts(table: WeightTable, sprt: Sprt, verdict: RatioVerdict): ExplainFa
   };
 }
 
-function sprtVerdict(table: WeightTable, sprt: Sprt, settings: Settings, outcome: RatioOutcome, reason: RatioReason): RatioVerdict {
-  const verdict = baseVerdict(table, sprt, settings, "sprt", outcome, reason);
+/** A pass the sequential test reached while the answers still repeated a short period. */
+interface HeldPass {
+  period: number;
+  requiredLength: number;
+}
+
+function sprtVerdict(table: WeightTable, sprt: Sprt, settings: Settings, bound: CycleBound | undefined, outcome: RatioOutcome, reason: RatioReason, held?: HeldPass): RatioVerdict {
+  const verdict = baseVerdict(table, sprt, settings, bound, "sprt", outcome, reason);
   const snapshot = sprt.snapshot();
   verdict.alternatives = snapshot.alternatives;
   verdict.llr = Object.fromEntries(snapshot.alternatives.map((alt) => [alt.name, alt.llr]));
@@ -331,7 +465,7 @@ function sprtVerdict(table: WeightTable, sprt: Sprt, settings: Settings, outcome
   const f = facts(table, sprt, verdict);
   switch (reason) {
     case "alternatives-rejected":
-      verdict.explanation = explainSprtPass(f, sprt.alternatives.map((a) => a.name), settings.alpha, settings.beta);
+      verdict.explanation = explainSprtPass(f, sprt.alternatives.map((a) => a.name), settings.beta, indifference(table, sprt.alternatives));
       break;
     case "alternative-accepted": {
       const status = snapshot.decisive !== undefined ? snapshot.alternatives[snapshot.decisive] : undefined;
@@ -343,6 +477,12 @@ function sprtVerdict(table: WeightTable, sprt: Sprt, settings: Settings, outcome
       verdict.explanation = explainTooManyErrors(f, settings.maxOtherShare);
       break;
     default: {
+      if (held) {
+        // The sequential test is satisfied, but a deterministic cycle is not ruled out yet.
+        if (Number.isFinite(held.requiredLength)) verdict.suggestedSamples = Math.ceil(held.requiredLength / 100) * 100;
+        verdict.explanation = explainCycleUnresolved(f, held.period, held.requiredLength, bound?.maxPeriod ?? 0);
+        break;
+      }
       const open = sprt.openAlternatives();
       const suggested = suggestSamples(table, open, snapshot.boundaries);
       if (suggested !== undefined) verdict.suggestedSamples = suggested;
@@ -350,6 +490,26 @@ function sprtVerdict(table: WeightTable, sprt: Sprt, settings: Settings, outcome
     }
   }
   return verdict;
+}
+
+/**
+ * What a pass of the sequential test cannot tell from the expected ratio: for two backends,
+ * the ratios strictly between the nearest alternatives on either side (2:1 and 4:1 for 3:1);
+ * the test's pass probability goes from ≤ β at those alternatives to ≥ 1 − α at the expected
+ * ratio, and in between it may pass either way (docs/statistics.md measures it).
+ */
+function indifference(table: WeightTable, alternatives: readonly Alternative[]): Indifference {
+  if (table.labels.length !== 2) return { kind: "nearest", nearest: alternatives.filter((a) => a.kind === "neighbour" || a.kind === "equal").map((a) => a.name) };
+  const share = table.shares[0] ?? 0;
+  let lower: Alternative | undefined;
+  let upper: Alternative | undefined;
+  for (const alt of alternatives) {
+    const s = alt.shares[0] ?? 0;
+    if (s <= 0 || s >= 1) continue;
+    if (s < share && (!lower || s > (lower.shares[0] ?? 0))) lower = alt;
+    if (s > share && (!upper || s < (upper.shares[0] ?? 0))) upper = alt;
+  }
+  return { kind: "between", ...(lower ? { lower: lower.name } : {}), ...(upper ? { upper: upper.name } : {}) };
 }
 
 /**

@@ -53,12 +53,17 @@ function join(...parts: Text[]): Text {
   return { es: parts.map((p) => p.es).join(""), en: parts.map((p) => p.en).join("") };
 }
 
-export function explainCycle(facts: ExplainFacts, cycle: readonly string[], repetitions: number, proportional: boolean, otherInCycle: boolean): Text {
-  const cycleText = cycle.join(",");
+/**
+ * An exact-cycle verdict. What it rests on: no deterministic scheduler with another cycle of
+ * up to maxCycle requests gives these answers (Fine–Wilf), and a random one repeats a cycle
+ * this long with a chance below 1e-4; what it cannot tell: a scheduler whose cycle is longer.
+ */
+export function explainCycle(facts: ExplainFacts, cycle: readonly string[], repetitions: number, proportional: boolean, otherInCycle: boolean, maxCycle: number): Text {
+  const cycleText = cycle.length <= 24 ? cycle.join(",") : `${cycle.slice(0, 24).join(",")},…`;
   const head = seen(facts);
   const body: Text = {
-    es: `: ciclo exacto de ${cycle.length} peticiones (${cycleText}) repetido ${repetitions} veces, como hace un planificador determinista`,
-    en: `: an exact cycle of ${cycle.length} requests (${cycleText}) repeated ${repetitions} times, as a deterministic scheduler gives`,
+    es: `: ciclo exacto de ${cycle.length} peticiones (${cycleText}) repetido ${repetitions} veces, como hace un planificador determinista (ningún otro ciclo de hasta ${maxCycle} peticiones da estas respuestas, y un planificador aleatorio repite un ciclo tanto tiempo con probabilidad < 0,0001)`,
+    en: `: an exact cycle of ${cycle.length} requests (${cycleText}) repeated ${repetitions} times, as a deterministic scheduler gives (no other cycle of up to ${maxCycle} requests gives these answers, and a random scheduler repeats a cycle this long with probability < 0.0001)`,
   };
   let verdict: Text;
   if (proportional) verdict = { es: "; el reparto es el esperado.", en: "; the shares are the expected ones." };
@@ -73,14 +78,43 @@ function likelihoodFactor(llr: number, lang: "es" | "en"): string {
   return decimal(factor, lang, 2).replace(/e\+?/, "e");
 }
 
-export function explainSprtPass(facts: ExplainFacts, rejected: readonly string[], alpha: number, beta: number): Text {
+/** What a pass of the sequential test cannot tell from the expected ratio (decide.ts). */
+export type Indifference = { kind: "between"; lower?: string; upper?: string } | { kind: "nearest"; nearest: string[] };
+
+function indifferenceText(zone: Indifference, expected: string): Text {
+  if (zone.kind === "nearest") {
+    return {
+      es: ` Los repartos más cercanos a ${expected} que ${zone.nearest.join(", ")} no se distinguen de ${expected}.`,
+      en: ` Ratios closer to ${expected} than ${zone.nearest.join(", ")} are not told apart from ${expected}.`,
+    };
+  }
+  if (zone.lower && zone.upper) {
+    return {
+      es: ` Los repartos estrictamente entre ${zone.lower} y ${zone.upper} no se distinguen de ${expected}.`,
+      en: ` Ratios strictly between ${zone.lower} and ${zone.upper} are not told apart from ${expected}.`,
+    };
+  }
+  const edge = zone.lower ?? zone.upper;
+  if (!edge) return { es: "", en: "" };
+  return {
+    es: ` Los repartos entre ${edge} y ${expected} no se distinguen de ${expected}.`,
+    en: ` Ratios between ${edge} and ${expected} are not told apart from ${expected}.`,
+  };
+}
+
+/**
+ * A pass of the sequential test: the alternatives it ruled out, the chance a lab at one of
+ * them passes (β), and the ratios it cannot tell from the expected one.
+ */
+export function explainSprtPass(facts: ExplainFacts, rejected: readonly string[], beta: number, zone: Indifference): Text {
   const list = rejected.join(", ");
   return join(
     seen(facts),
     {
-      es: `: coincide. Se descartan los repartos erróneos cercanos (${list}) con error ≤ ${decimal(beta, "es")} (α = ${decimal(alpha, "es")}).`,
-      en: `: consistent. The nearby wrong ratios (${list}) are ruled out with error ≤ ${decimal(beta, "en")} (α = ${decimal(alpha, "en")}).`,
+      es: `: coincide. Se descartan los repartos erróneos cercanos (${list}): un laboratorio con uno de ellos pasa con probabilidad ≤ ${decimal(beta, "es")}.`,
+      en: `: consistent. The nearby wrong ratios (${list}) are ruled out: a lab at one of them passes with probability ≤ ${decimal(beta, "en")}.`,
     },
+    indifferenceText(zone, facts.expectedRatio),
     othersNote(facts),
   );
 }
@@ -103,8 +137,8 @@ export function explainSprtFail(facts: ExplainFacts, alternative: Text, llr: num
     llr === null
       ? { es: "", en: "" }
       : {
-          es: ` (${likelihoodFactor(llr, "es")} veces más probable que ${facts.expectedRatio}; error ≤ ${decimal(alpha, "es")})`,
-          en: ` (${likelihoodFactor(llr, "en")} times more likely than ${facts.expectedRatio}; error ≤ ${decimal(alpha, "en")})`,
+          es: ` (${likelihoodFactor(llr, "es")} veces más probable que ${facts.expectedRatio}; un laboratorio con ${facts.expectedRatio} suspende así con probabilidad ≤ ${decimal(alpha, "es")})`,
+          en: ` (${likelihoodFactor(llr, "en")} times more likely than ${facts.expectedRatio}; a lab at ${facts.expectedRatio} fails like this with probability ≤ ${decimal(alpha, "en")})`,
         };
   return join(
     seen(facts),
@@ -129,6 +163,28 @@ export function explainMaxSamples(facts: ExplainFacts, open: readonly string[], 
     },
     more,
     facts.nValid === 0 ? { es: "", en: "" } : othersNote(facts),
+  );
+}
+
+/**
+ * The sequential test would pass, but the answers still repeat a period short enough to be a
+ * deterministic scheduler with another ratio: the cycle rule needs `requiredLength` answers.
+ */
+export function explainCycleUnresolved(facts: ExplainFacts, period: number, requiredLength: number, maxCycle: number): Text {
+  const more = Number.isFinite(requiredLength)
+    ? {
+        es: ` Con sampling.maxRequests ≥ ${requiredLength} se decide de forma exacta.`,
+        en: ` sampling.maxRequests ≥ ${requiredLength} decides it exactly.`,
+      }
+    : { es: "", en: "" };
+  return join(
+    seen(facts),
+    {
+      es: `: las respuestas repiten un ciclo de ${period} peticiones, y tras ${facts.n} peticiones un planificador determinista con otro reparto (ciclo de hasta ${maxCycle} peticiones) aún puede dar las mismas; no se aprueba.`,
+      en: `: the answers repeat a cycle of ${period} requests, and after ${facts.n} requests a deterministic scheduler with another ratio (a cycle of up to ${maxCycle} requests) can still give the same ones; no pass.`,
+    },
+    more,
+    othersNote(facts),
   );
 }
 

@@ -7,9 +7,12 @@
 export {
   createRatioDecider,
   decideRatio,
+  decisionPlan,
   DEFAULT_MAX_SAMPLES,
+  type DecisionPlan,
   type DeciderStep,
   type RatioCycleEvidence,
+  type RatioDecision,
   type RatioDecider,
   type RatioMethod,
   type RatioOptions,
@@ -21,6 +24,8 @@ export {
   CycleBound,
   cycleBoundFor,
   DEFAULT_CYCLE_DELTA,
+  DEFAULT_MAX_CYCLE,
+  MIN_REPETITIONS,
   findExactCycle,
   isProportional,
   PeriodTracker,
@@ -46,7 +51,21 @@ export {
 } from "./sprt.js";
 export { alternativesFrom, klDivergence, plausibleAlternatives, type Alternative, type AlternativeKind } from "./alternatives.js";
 export { isAlternating, keepAliveBehaviour, type KeepAliveBehaviour } from "./keepalive.js";
-export { apacheByrequestsOrder, longestRun, lvsWrrOrder } from "./schedulers.js";
+export {
+  apacheByrequestsOrder,
+  createLvsWrr,
+  leastRotation,
+  longestRun,
+  lvsRrOrder,
+  lvsWrrOrder,
+  primitivePeriod,
+  schedulerCycle,
+  schedulerOrder,
+  SCHEDULERS,
+  turnLength,
+  type LvsWrr,
+  type SchedulerName,
+} from "./schedulers.js";
 export {
   binomialTwoSidedPValue,
   binomialUpperTail,

@@ -88,7 +88,7 @@ export class Sprt {
   private readonly llr: Float64Array;
   private readonly decisions: Int8Array;
   private readonly excludedBy: (string | undefined)[];
-  private readonly countsByIndex: number[];
+  private readonly countsByIndex: Int32Array;
   private readonly others = new Map<string, number>();
   private open: number;
   private total = 0;
@@ -119,36 +119,48 @@ export class Sprt {
     this.llr = new Float64Array(j);
     this.decisions = new Int8Array(j);
     this.excludedBy = new Array<string | undefined>(j).fill(undefined);
-    this.countsByIndex = new Array<number>(k).fill(0);
+    this.countsByIndex = new Int32Array(k);
     this.open = j;
     this.boundaries = { pass: Math.log(1 / beta), fail: -Math.log(Math.max(1, j) / alpha), alternatives: j };
   }
 
-  /** Feed one observed label; after a decision further labels are ignored. */
+  /**
+   * Feed one observed label. After a decision the state and the LLRs stay as they were, but
+   * answers are still counted (the decider may hold a pass back, see decide.ts).
+   */
   push(label: string): SprtState {
-    if (this.current !== "continue") return this.current;
-    this.total++;
     const i = this.index.get(label);
     if (i === undefined) {
+      this.total++;
       this.others.set(label, (this.others.get(label) ?? 0) + 1);
       return this.current;
     }
+    return this.pushIndex(i);
+  }
+
+  /** Feed one answer of the expected backend with index i (label order). */
+  pushIndex(i: number): SprtState {
+    this.total++;
     this.valid++;
-    this.countsByIndex[i] = (this.countsByIndex[i] ?? 0) + 1;
-    const k = this.table.labels.length;
+    const counts = this.countsByIndex;
+    counts[i] = (counts[i] ?? 0) + 1;
+    if (this.current !== "continue") return this.current;
+    const k = counts.length;
     const { pass, fail } = this.boundaries;
-    for (let a = 0; a < this.llr.length; a++) {
-      if (this.decisions[a] !== 0) continue;
-      const inc = this.increments[a * k + i] ?? 0;
-      const value = (this.llr[a] ?? 0) + inc;
-      this.llr[a] = value;
+    const llr = this.llr;
+    const decisions = this.decisions;
+    const increments = this.increments;
+    for (let a = 0; a < llr.length; a++) {
+      if (decisions[a] !== 0) continue;
+      const value = (llr[a] ?? 0) + (increments[a * k + i] ?? 0);
+      llr[a] = value;
       if (value >= pass) {
-        this.decisions[a] = 1;
-        if (inc === Infinity) this.excludedBy[a] = label;
+        decisions[a] = 1;
+        if (this.increments[a * k + i] === Infinity) this.excludedBy[a] = this.table.labels[i];
         this.open--;
         this.decisiveIndex = a;
       } else if (value <= fail) {
-        this.decisions[a] = -1;
+        decisions[a] = -1;
         this.decisiveIndex = a;
         this.current = "fail";
         return this.current;
@@ -176,7 +188,7 @@ export class Sprt {
 
   /** Counts per expected label, in label order. */
   countsInOrder(): number[] {
-    return [...this.countsByIndex];
+    return Array.from(this.countsByIndex);
   }
 
   /** Open alternatives (neither rejected nor accepted). */
@@ -192,7 +204,7 @@ export class Sprt {
       state: this.current,
       n: this.total,
       nValid: this.valid,
-      counts: record(this.countsByIndex),
+      counts: record(Array.from(this.countsByIndex)),
       otherCounts: Object.fromEntries(this.others),
       alternatives: this.alternatives.map((alt, a) => {
         const value = this.llr[a] ?? 0;

@@ -30,29 +30,29 @@ describe("findExactCycle", () => {
 
   it("finds Apache's smooth 3:1 cycle 1121 from any phase", () => {
     for (const phase of rotations("1121")) {
-      const result = findExactCycle(repeat(phase, 15), threeToOne);
+      const result = findExactCycle(repeat(phase, 51), threeToOne);
       expect(result.found, phase).toBe(true);
       if (!result.found) continue;
       expect(result.period).toBe(4);
       expect(result.cycle.join("")).toBe(phase);
       expect(result.counts).toEqual({ "1": 3, "2": 1 });
       expect(result.proportional).toBe(true);
-      expect(result.repetitions).toBe(15);
+      expect(result.repetitions).toBe(51);
     }
   });
 
   it("finds the LVS wrr 3:1 pattern 2,1,1,1 (LAB-FACTS) as proportional", () => {
-    const result = findExactCycle(repeat("2111", 15), threeToOne);
+    const result = findExactCycle(repeat("2111", 51), threeToOne);
     expect(result).toMatchObject({ found: true, period: 4, cycle: ["2", "1", "1", "1"], proportional: true });
   });
 
   it("reports a 1:1 cycle against expected 3:1 as found but not proportional", () => {
-    const result = findExactCycle(repeat("12", 30), threeToOne);
+    const result = findExactCycle(repeat("12", 101), threeToOne);
     expect(result).toMatchObject({ found: true, period: 2, counts: { "1": 1, "2": 1 }, proportional: false });
   });
 
   it("reports one backend only as a period-1 cycle, not proportional", () => {
-    const result = findExactCycle(repeat("1", 60), threeToOne);
+    const result = findExactCycle(repeat("1", 200), threeToOne);
     expect(result).toMatchObject({ found: true, period: 1, counts: { "1": 1, "2": 0 }, proportional: false });
   });
 
@@ -60,15 +60,16 @@ describe("findExactCycle", () => {
     const short = findExactCycle(repeat("1121", 5), threeToOne);
     expect(short).toMatchObject({ found: false, reason: "too-short", shortestPeriod: 4 });
     if (short.found) return;
-    expect(short.requiredLength).toBeGreaterThan(20);
-    const enough = findExactCycle(repeat("1121", 20).slice(0, short.requiredLength), threeToOne);
+    // Fine–Wilf: every cycle up to 199 requests must be ruled out, 199 + 4 − 1 answers.
+    expect(short.requiredLength).toBe(202);
+    const enough = findExactCycle(repeat("1121", 60).slice(0, short.requiredLength), threeToOne);
     expect(enough.found).toBe(true);
-    const oneLess = findExactCycle(repeat("1121", 20).slice(0, (short.requiredLength ?? 1) - 1), threeToOne);
+    const oneLess = findExactCycle(repeat("1121", 60).slice(0, (short.requiredLength ?? 1) - 1), threeToOne);
     expect(oneLess.found).toBe(false);
   });
 
   it("never calls a cycle with one shifted request exact", () => {
-    const clean = repeat("1121", 30);
+    const clean = repeat("1121", 80);
     const removed = [...clean.slice(0, 50), ...clean.slice(51)];
     expect(findExactCycle(removed, threeToOne)).toMatchObject({ found: false, reason: "no-repeat" });
     const swapped = [...clean];
@@ -81,12 +82,12 @@ describe("findExactCycle", () => {
   });
 
   it("reports a cycle holding an error in every turn as not proportional", () => {
-    const result = findExactCycle(repeat("12E", 40).map((l) => (l === "E" ? "error" : l)), { "1": 1, "2": 1 });
+    const result = findExactCycle(repeat("12E", 70).map((l) => (l === "E" ? "error" : l)), { "1": 1, "2": 1 });
     expect(result).toMatchObject({ found: true, period: 3, otherCounts: { error: 1 }, proportional: false });
   });
 
   it("finds a three-backend round robin", () => {
-    const result = findExactCycle(repeat("231", 20), { "1": 1, "2": 1, "3": 1 });
+    const result = findExactCycle(repeat("231", 70), { "1": 1, "2": 1, "3": 1 });
     expect(result).toMatchObject({ found: true, period: 3, proportional: true });
   });
 });
@@ -123,7 +124,8 @@ describe("CycleBound", () => {
       const length = bound.requiredLength(period);
       expect(bound.logChance(period, length)).toBeLessThanOrEqual(bound.logBudget(period));
       expect(length).toBeGreaterThanOrEqual(3 * period);
-      if (length > Math.max(3 * period, 4 + period - 1)) {
+      expect(length).toBeGreaterThanOrEqual(bound.maxPeriod + period - 1);
+      if (length > Math.max(3 * period, bound.maxPeriod + period - 1)) {
         expect(bound.logChance(period, length - 1)).toBeGreaterThan(bound.logBudget(period));
       }
     }

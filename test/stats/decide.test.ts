@@ -44,12 +44,14 @@ describe("plausible alternatives", () => {
 });
 
 describe("decideRatio on deterministic schedulers", () => {
-  it("passes Apache 3:1 by exact cycle with a few dozen requests", () => {
+  it("passes Apache 3:1 by exact cycle once no other cycle of up to 199 requests fits (202 answers)", () => {
     const verdict = decideRatio(labelsOf(apacheByrequestsOrder([3, 1], 400)), threeToOne);
-    expect(verdict).toMatchObject({ method: "exact-cycle", outcome: "pass", reason: "cycle-matches", nOther: 0 });
-    expect(verdict.n).toBeLessThan(80);
+    expect(verdict).toMatchObject({ method: "exact-cycle", outcome: "pass", reason: "cycle-matches", nOther: 0, maxCycle: 199 });
+    expect(verdict.n).toBe(202);
+    expect(verdict.explanation.en).toContain("no other cycle of up to 199 requests");
+    expect(verdict.explanation.es).toContain("ningún otro ciclo de hasta 199 peticiones");
     expect(verdict.cycle?.cycle.join("")).toBe("1121");
-    expect(verdict.counts["1"]! * 1).toBe(3 * verdict.counts["2"]!);
+    expect(verdict.cycle?.counts).toEqual({ "1": 3, "2": 1 });
     expect(verdict.explanation.en).toContain("expected 3:1");
     expect(verdict.explanation.es).toContain("esperado 3:1");
     expectPlainJson(verdict);
@@ -57,7 +59,9 @@ describe("decideRatio on deterministic schedulers", () => {
 
   it("fails LVS rr (1:1) when 3:1 is expected, naming the configuration", () => {
     const verdict = decideRatio(labelsOf(lvsWrrOrder([1, 1], 400)), threeToOne);
-    expect(verdict).toMatchObject({ method: "exact-cycle", outcome: "fail", reason: "cycle-differs", observedRatio: "1:1", alternative: { name: "1:1", kind: "equal" } });
+    // The sequential test's fail counts at once: far from 3:1, it comes before the cycle rule.
+    expect(verdict).toMatchObject({ method: "sprt", outcome: "fail", reason: "alternative-accepted", observedRatio: "1:1", alternative: { name: "1:1", kind: "equal" } });
+    expect(verdict.n).toBeLessThan(100);
     expect(verdict.explanation.en).toMatch(/^observed 1:1 \(1=\d+, 2=\d+\) in \d+ requests, expected 3:1/);
     expect(verdict.explanation.es).toMatch(/^observado 1:1 \(1=\d+, 2=\d+\) en \d+ peticiones, esperado 3:1/);
   });
@@ -71,8 +75,31 @@ describe("decideRatio on deterministic schedulers", () => {
   });
 
   it("expected 1:1: Apache's alternation passes, 2:1 fails", () => {
-    expect(decideRatio(labelsOf(apacheByrequestsOrder([1, 1], 200)), { "1": 1, "2": 1 })).toMatchObject({ method: "exact-cycle", outcome: "pass" });
-    expect(decideRatio(labelsOf(apacheByrequestsOrder([2, 1], 200)), { "1": 1, "2": 1 })).toMatchObject({ method: "exact-cycle", outcome: "fail" });
+    expect(decideRatio(labelsOf(apacheByrequestsOrder([1, 1], 400)), { "1": 1, "2": 1 })).toMatchObject({ method: "exact-cycle", outcome: "pass", n: 200 });
+    expect(decideRatio(labelsOf(apacheByrequestsOrder([2, 1], 400)), { "1": 1, "2": 1 })).toMatchObject({ outcome: "fail" });
+  });
+
+  it("LVS wrr 14:39 never passes as 1:1, from any phase (it alternates for its first 28 requests)", () => {
+    const order = lvsWrrOrder([14, 39], 53);
+    for (let phase = 0; phase < 53; phase++) {
+      const sequence = labelsOf(Array.from({ length: 400 }, (_, i) => order[(phase + i) % 53] ?? 0));
+      expect(decideRatio(sequence, { "1": 1, "2": 1 }, { maxSamples: 400 }).outcome, `phase ${phase}`).toBe("fail");
+    }
+  });
+
+  it("deterministic 8:3 fails as 3:1 by its exact cycle, even where the sequential test alone would pass it", () => {
+    const cycle = labelsOf(apacheByrequestsOrder([8, 3], 2000));
+    const verdict = decideRatio(cycle, threeToOne, { maxSamples: 2000 });
+    expect(verdict).toMatchObject({ method: "exact-cycle", outcome: "fail", reason: "cycle-differs", cycle: { period: 11, counts: { "1": 8, "2": 3 } } });
+    expect(decideRatio(cycle, threeToOne, { maxSamples: 2000, exactCycle: false })).toMatchObject({ method: "sprt", outcome: "pass" });
+  });
+
+  it("a sequential pass waits while the answers still repeat a short cycle: inconclusive below the cycle rule's length", () => {
+    const verdict = decideRatio(labelsOf(apacheByrequestsOrder([1, 1], 400)), { "1": 1, "2": 1 }, { maxSamples: 150 });
+    expect(verdict).toMatchObject({ outcome: "inconclusive", reason: "max-samples", n: 150, suggestedSamples: 200 });
+    expect(verdict.explanation.en).toContain("the answers repeat a cycle of 2 requests");
+    expect(verdict.explanation.en).toContain("sampling.maxRequests ≥ 200 decides it exactly");
+    expect(verdict.explanation.es).toContain("las respuestas repiten un ciclo de 2 peticiones");
   });
 
   it("three backends: 1:1:1 passes, 2:1:1 fails, a missing backend fails", () => {
@@ -88,6 +115,9 @@ describe("decideRatio on random schedulers (sequential test)", () => {
   it("passes i.i.d. 3:1 and reports LLRs, boundaries, CIs and an exact p-value", () => {
     const verdict = decideRatio(iidSequence(11, [3, 1], 6000), threeToOne, { maxSamples: 6000 });
     expect(verdict).toMatchObject({ method: "sprt", outcome: "pass", reason: "alternatives-rejected", pValueMethod: "exact-binomial" });
+    expect(verdict.explanation.en).toContain("a lab at one of them passes with probability ≤ 0.001");
+    expect(verdict.explanation.en).toContain("Ratios strictly between 2:1 and 4:1 are not told apart from 3:1.");
+    expect(verdict.explanation.es).toContain("Los repartos estrictamente entre 2:1 y 4:1 no se distinguen de 3:1.");
     // The sequential test spends half of α and β (the rest is headroom and the cycle claims).
     expect(verdict.boundaries?.pass).toBeCloseTo(Math.log(1 / 0.0005), 9);
     expect(verdict.boundaries?.fail).toBeCloseTo(-Math.log(7 / 0.0005), 9);
@@ -115,6 +145,12 @@ describe("decideRatio on random schedulers (sequential test)", () => {
     expect(verdict.suggestedSamples).toBeGreaterThan(400);
     expect(verdict.explanation.en).toContain("cannot yet be told from");
     expect(verdict.alternative).toBeUndefined();
+  });
+
+  it("a random 1:1 passes only once its answers stop repeating any cycle of up to 199 requests", () => {
+    const verdict = decideRatio(iidSequence(21, [1, 1], 4000), { "1": 1, "2": 1 }, { maxSamples: 4000 });
+    expect(verdict).toMatchObject({ method: "sprt", outcome: "pass" });
+    expect(verdict.n).toBeGreaterThanOrEqual(200);
   });
 
   it("runSprt reports shares, intervals, p-value and the decisive alternative", () => {

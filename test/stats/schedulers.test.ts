@@ -1,5 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { apacheByrequestsOrder, isAlternating, keepAliveBehaviour, longestRun, lvsWrrOrder } from "../../src/stats/index.js";
+import {
+  apacheByrequestsOrder,
+  createLvsWrr,
+  isAlternating,
+  keepAliveBehaviour,
+  leastRotation,
+  longestRun,
+  lvsRrOrder,
+  lvsWrrOrder,
+  primitivePeriod,
+  schedulerCycle,
+} from "../../src/stats/index.js";
 
 const count = (order: number[], index: number): number => order.filter((i) => i === index).length;
 
@@ -17,6 +28,48 @@ describe("scheduler orders (LAB-FACTS)", () => {
     expect(order.slice(3, 7)).toEqual([1, 0, 0, 0]);
     expect(lvsWrrOrder([6, 2], 8)).toEqual(lvsWrrOrder([3, 1], 8));
     expect(lvsWrrOrder([1, 1], 4)).toEqual([0, 1, 0, 1]);
+  });
+
+  it("IPVS rr ignores weights above 0 and skips quiesced servers, in list order", () => {
+    expect(lvsRrOrder([3, 1], 4)).toEqual([0, 1, 0, 1]);
+    expect(lvsRrOrder([3, 0, 1], 4, [2, 0, 1])).toEqual([2, 0, 2, 0]);
+    expect(lvsRrOrder([0, 0], 4)).toEqual([]);
+  });
+
+  it("IPVS wrr with every weight 0 schedules nothing (the kernel's mw = 0)", () => {
+    expect(lvsWrrOrder([0, 0], 5)).toEqual([]);
+    expect(lvsWrrOrder([0, 2], 3)).toEqual([1, 1, 1]);
+  });
+
+  it("Apache byrequests breaks ties by member order", () => {
+    expect(apacheByrequestsOrder([1, 1], 4, [1, 0])).toEqual([1, 0, 1, 0]);
+    expect(apacheByrequestsOrder([2, 1, 1], 4)).toEqual([0, 1, 2, 0]);
+  });
+
+  it("after an edit of the weights, IPVS wrr goes on along a rotation of the new cycle", () => {
+    for (const [before, after, taken] of [
+      [[3, 1], [1, 2], 2],
+      [[5, 3], [4, 6], 5],
+      [[2, 2, 1], [3, 1, 2], 4],
+      [[6, 3], [2, 8], 1],
+    ] as const) {
+      const scheduler = createLvsWrr(before);
+      for (let i = 0; i < taken; i++) scheduler.next();
+      scheduler.edit(after);
+      const picks = Array.from({ length: 40 }, () => scheduler.next() ?? -1);
+      const cycle = Array.from(schedulerCycle("lvs-wrr", after));
+      const rotations = cycle.map((_, r) => Array.from({ length: 40 }, (_, i) => cycle[(r + i) % cycle.length]));
+      expect(rotations, `${before.join(":")} → ${after.join(":")}`).toContainEqual(picks);
+    }
+  });
+
+  it("one cycle per scheduler, cut to its shortest period; least rotation names it", () => {
+    expect(Array.from(schedulerCycle("lvs-wrr", [6, 2]))).toEqual([0, 0, 0, 1]);
+    expect(Array.from(schedulerCycle("apache-byrequests", [3, 1]))).toEqual([0, 0, 1, 0]);
+    expect(Array.from(schedulerCycle("lvs-rr", [3, 1]))).toEqual([0, 1]);
+    expect(primitivePeriod([1, 2, 1, 2])).toBe(2);
+    expect(primitivePeriod([1, 2, 1])).toBe(3);
+    expect(leastRotation([1, 0, 0, 2])).toBe(1);
   });
 
   it("longest run counts across the cycle boundary", () => {
