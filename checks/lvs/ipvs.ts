@@ -19,7 +19,7 @@ import type { CheckContext } from "../../src/runner/context.js";
 import { sampleEvidence } from "../../src/runner/evidence.js";
 import { sampleRatio, type RatioSample } from "../../src/runner/ratio.js";
 import { isSshError } from "../../src/ssh/index.js";
-import { createRatioDecider, weightsText, type Weights } from "../../src/stats/index.js";
+import { createRatioDecider, turnLength, weightsText, type Weights } from "../../src/stats/index.js";
 
 /** `ipvsadm` itself loads ip_vs: it runs only when the module is already there. */
 const IPVSADM_LIST = "if grep -q '^ip_vs ' /proc/modules; then ipvsadm -Ln; else echo 'hagrade: ip_vs not loaded'; fi";
@@ -104,10 +104,12 @@ export interface ConnectionSample extends RatioSample {
 export function connectionSample(ctx: CheckContext, expected: Weights, pinned: boolean): Promise<ConnectionSample | null> {
   const key = `lvs.connection-sample:${pinned ? "many" : "one"}:${JSON.stringify(expected)}`;
   return ctx.memo(key, async () => {
-    if (!pinned) return { ...(await sampleRatio(ctx, { name: "new-connection", mode: "new-connection", expected })), clients: "one" as const };
+    const cycle = tableCycle((await optionalVipService(ctx))?.service);
+    const maxCycle = cycle !== undefined ? { maxCycle: cycle } : {};
+    if (!pinned) return { ...(await sampleRatio(ctx, { name: "new-connection", mode: "new-connection", expected, ...maxCycle })), clients: "one" as const };
     const addresses = await freshSourceAddresses(ctx);
     if (addresses.length === 0) return null;
-    const decider = createRatioDecider(expected, { maxSamples: addresses.length });
+    const decider = createRatioDecider(expected, { maxSamples: addresses.length, ...maxCycle });
     const records: RequestRecord[] = [];
     for (const address of addresses) {
       const s = await ctx.http.sample({ mode: "new-connection", maxRequests: 1, localAddress: address, label: `client ${address}` });
@@ -127,6 +129,23 @@ export function connectionSample(ctx: CheckContext, expected: Weights, pinned: b
       }),
     };
   });
+}
+
+/**
+ * The length of the cycle the running scheduler turns in, from `ipvsadm -Ln`: rr one request
+ * per server with weight > 0, wrr Σ weight/gcd (src/stats/schedulers.ts). The kernel's table
+ * is the running configuration, so no deterministic cycle longer than this (nor than those of
+ * the servers left when some fail) can reach the sample, and the ratio decider needs to tell
+ * apart only cycles up to this length: a 3:1 lab is then decided from 56 connections instead
+ * of the 202 that rule out every cycle of up to 199 requests. Undefined for other schedulers
+ * or without the table: the decider's default then holds.
+ */
+export function tableCycle(service: IpvsService | undefined): number | undefined {
+  const scheduler = service?.scheduler === "rr" ? "lvs-rr" : service?.scheduler === "wrr" ? "lvs-wrr" : undefined;
+  const weights = service?.realServers.map((s) => s.weight);
+  if (!scheduler || !weights || weights.length === 0 || weights.some((w) => w === undefined || !Number.isInteger(w))) return undefined;
+  const length = turnLength(scheduler, weights.map((w) => w ?? 0));
+  return length > 0 ? length : undefined;
 }
 
 /** Source addresses without a persistence template first: a pinned address says nothing about the scheduler. */

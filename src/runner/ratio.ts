@@ -17,9 +17,12 @@ export interface RatioSample {
  */
 export async function sampleRatio(
   ctx: CheckContext,
-  options: { name: string; mode: SampleMode; expected: Weights; localAddress?: string },
+  options: { name: string; mode: SampleMode; expected: Weights; localAddress?: string; maxCycle?: number },
 ): Promise<RatioSample> {
-  const decider = createRatioDecider(options.expected, { maxSamples: ctx.spec.sampling.maxRequests });
+  const decider = createRatioDecider(options.expected, {
+    maxSamples: ctx.spec.sampling.maxRequests,
+    ...(options.maxCycle !== undefined ? { maxCycle: options.maxCycle } : {}),
+  });
   const s = await ctx.http.sample({
     mode: options.mode,
     maxRequests: ctx.spec.sampling.maxRequests,
