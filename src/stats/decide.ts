@@ -261,32 +261,145 @@ export function decisionPlan(expected: Weights, options: RatioOptions = {}): Dec
 /** The incremental decider the probe loop drives: push answers until it says "decided". */
 export function createRatioDecider(expected: Weights, options: RatioOptions = {}): RatioDecider {
   const { settings, cycleShare, sprtShare } = settingsOf(options);
-  const { table, alternatives, bound, index } = planFor(expected, options, settings, cycleShare);
-  const sprt = new Sprt(table, settings.alpha * sprtShare, settings.beta * sprtShare, alternatives);
+  return new Decider(planFor(expected, options, settings, cycleShare), settings, sprtShare);
+}
+
+/** A pass of the sequential test held back because the answers still repeat a short period. */
+interface HeldPass {
+  period: number;
+  requiredLength: number;
+}
+
+/**
+ * One decision in progress. A class, not closures: simulations build a million of them, and
+ * methods on the prototype cost nothing per decider.
+ */
+class Decider implements RatioDecider {
+  private readonly table: WeightTable;
+  private readonly alternatives: readonly Alternative[];
+  private readonly bound: CycleBound | undefined;
+  private readonly index: Map<string, number>;
+  private readonly sprt: Sprt;
   // Codes 0..k−1 are the expected backends, so pushIndex needs no lookup.
-  const tracker = new PeriodTracker(table.labels);
+  private readonly tracker: PeriodTracker;
   // The shortest period of a prefix never shrinks as it grows: past maxPeriod no cycle can
   // be believed any more, and tracking stops.
-  let tracking = bound !== undefined;
+  private tracking: boolean;
+  private decided: DecidedStep | undefined;
+  private stopped: RatioVerdict | undefined;
+  readonly maxSamples: number;
 
-  // The verdict (evidence, explanations) is built on first use: simulations that only need
-  // the decision skip it, and the state it is built from no longer changes once decided.
-  let decided: DecidedStep | undefined;
-  const decide = (decision: RatioDecision, build: () => RatioVerdict): DeciderStep => {
+  constructor(
+    plan: Plan,
+    private readonly settings: Settings,
+    sprtShare: number,
+  ) {
+    this.table = plan.table;
+    this.alternatives = plan.alternatives;
+    this.bound = plan.bound;
+    this.index = plan.index;
+    this.sprt = new Sprt(plan.table, settings.alpha * sprtShare, settings.beta * sprtShare, plan.alternatives);
+    this.tracker = new PeriodTracker(plan.table.labels);
+    this.tracking = plan.bound !== undefined;
+    this.maxSamples = settings.maxSamples;
+  }
+
+  get labels(): readonly string[] {
+    return this.table.labels;
+  }
+
+  get n(): number {
+    return this.sprt.n;
+  }
+
+  get verdict(): RatioVerdict | undefined {
+    return this.decided?.verdict;
+  }
+
+  get decision(): RatioDecision | undefined {
+    return this.decided?.decision;
+  }
+
+  push(label: string): DeciderStep {
+    if (this.decided) return this.decided;
+    const i = this.index.get(label);
+    if (i !== undefined) {
+      this.sprt.pushIndex(i);
+      return this.afterAnswer(i);
+    }
+    this.sprt.push(label);
+    return this.afterAnswer(this.tracker.codeFor(label));
+  }
+
+  pushIndex(i: number): DeciderStep {
+    if (this.decided) return this.decided;
+    this.sprt.pushIndex(i);
+    return this.afterAnswer(i);
+  }
+
+  finish(): RatioVerdict {
+    if (this.decided) return this.decided.verdict;
+    // The same object for every call while nothing new arrives.
+    if (!this.stopped || this.stopped.n !== this.sprt.n) this.stopped = this.sprtVerdict("inconclusive", "stopped", this.heldPass());
+    return this.stopped;
+  }
+
+  /** After the answer with this tracker code was counted by the sequential test. */
+  private afterAnswer(code: number): DeciderStep {
+    const { sprt, bound, settings } = this;
+    const n = sprt.n;
+    if (this.tracking && bound) {
+      const tracker = this.tracker;
+      tracker.pushCode(code);
+      const period = tracker.period;
+      if (period > bound.maxPeriod) this.tracking = false;
+      else if (n >= MIN_REPETITIONS * period && n >= bound.requiredLength(period)) {
+        const cycle = describeCycle(tracker, this.table, bound);
+        if (cycle.found) {
+          const outcome = cycle.proportional ? "pass" : "fail";
+          return this.decide("exact-cycle", outcome, cycle.proportional ? "cycle-matches" : "cycle-differs", () => this.exactVerdict(cycle));
+        }
+      }
+    }
+    const state = sprt.state;
+    if (state === "fail") return this.decide("sprt", "fail", "alternative-accepted", () => this.sprtVerdict("fail", "alternative-accepted"));
+    const nOther = n - sprt.nValid;
+    if (nOther > settings.otherAllowance + settings.maxOtherShare * n) {
+      return this.decide("sprt", "inconclusive", "too-many-errors", () => this.sprtVerdict("inconclusive", "too-many-errors"));
+    }
+    // A pass waits while the answers may still be a deterministic cycle (module comment).
+    if (state === "pass" && !this.tracking) return this.decide("sprt", "pass", "alternatives-rejected", () => this.sprtVerdict("pass", "alternatives-rejected"));
+    if (n >= settings.maxSamples) {
+      const held = this.heldPass();
+      return this.decide("sprt", "inconclusive", "max-samples", () => this.sprtVerdict("inconclusive", "max-samples", held));
+    }
+    return CONTINUE;
+  }
+
+  /**
+   * The verdict (evidence, explanations) is built on first use: simulations that only need
+   * the decision skip it, and the state it is built from no longer changes once decided.
+   */
+  private decide(method: RatioMethod, outcome: RatioOutcome, reason: RatioReason, build: () => RatioVerdict): DeciderStep {
     let verdict: RatioVerdict | undefined;
-    decided = {
+    this.decided = {
       state: "decided",
-      decision,
+      decision: { method, outcome, reason, n: this.sprt.n },
       get verdict() {
         verdict ??= build();
         return verdict;
       },
     };
-    return decided;
-  };
-  const decision = (method: RatioMethod, outcome: RatioOutcome, reason: RatioReason): RatioDecision => ({ method, outcome, reason, n: sprt.n });
+    return this.decided;
+  }
 
-  const exactVerdict = (cycle: ExactCycle): RatioVerdict => {
+  private heldPass(): HeldPass | undefined {
+    const { bound, tracker } = this;
+    return this.tracking && bound && this.sprt.state === "pass" ? { period: tracker.period, requiredLength: bound.requiredLength(tracker.period) } : undefined;
+  }
+
+  private exactVerdict(cycle: ExactCycle): RatioVerdict {
+    const { table, sprt, settings, bound } = this;
     const otherInCycle = Object.keys(cycle.otherCounts).length > 0;
     const evidence: RatioCycleEvidence = {
       period: cycle.period,
@@ -301,85 +414,15 @@ export function createRatioDecider(expected: Weights, options: RatioOptions = {}
     const verdict = baseVerdict(table, sprt, settings, bound, "exact-cycle", cycle.proportional ? "pass" : "fail", cycle.proportional ? "cycle-matches" : "cycle-differs");
     verdict.cycle = evidence;
     const cycleShares = normalise(table.labels.map((l) => cycle.counts[l] ?? 0));
-    const match = alternatives.find((alt) => sameShares(alt.shares, cycleShares));
+    const match = this.alternatives.find((alt) => sameShares(alt.shares, cycleShares));
     if (!cycle.proportional && match && !otherInCycle) verdict.alternative = describeAlternative(table, match);
     verdict.explanation = explainCycle(facts(table, sprt, verdict), cycle.cycle, cycle.repetitions, cycle.proportional, otherInCycle, bound?.maxPeriod ?? 0);
     return verdict;
-  };
+  }
 
-  /** After the answer with this tracker code was counted by the sequential test. */
-  const afterAnswer = (code: number): DeciderStep => {
-    const n = sprt.n;
-    if (tracking && bound) {
-      tracker.pushCode(code);
-      const period = tracker.period;
-      if (period > bound.maxPeriod) tracking = false;
-      else if (n >= MIN_REPETITIONS * period && n >= bound.requiredLength(period)) {
-        const cycle = describeCycle(tracker, table, bound);
-        if (cycle.found) {
-          const outcome = cycle.proportional ? "pass" : "fail";
-          return decide(decision("exact-cycle", outcome, cycle.proportional ? "cycle-matches" : "cycle-differs"), () => exactVerdict(cycle));
-        }
-      }
-    }
-    const state = sprt.state;
-    if (state === "fail") return decide(decision("sprt", "fail", "alternative-accepted"), () => sprtVerdict(table, sprt, settings, bound, "fail", "alternative-accepted"));
-    const nOther = n - sprt.nValid;
-    if (nOther > settings.otherAllowance + settings.maxOtherShare * n) {
-      return decide(decision("sprt", "inconclusive", "too-many-errors"), () => sprtVerdict(table, sprt, settings, bound, "inconclusive", "too-many-errors"));
-    }
-    // A pass waits while the answers may still be a deterministic cycle (module comment).
-    if (state === "pass" && !tracking) return decide(decision("sprt", "pass", "alternatives-rejected"), () => sprtVerdict(table, sprt, settings, bound, "pass", "alternatives-rejected"));
-    if (n >= settings.maxSamples) {
-      const held = heldPass();
-      return decide(decision("sprt", "inconclusive", "max-samples"), () => sprtVerdict(table, sprt, settings, bound, "inconclusive", "max-samples", held));
-    }
-    return CONTINUE;
-  };
-
-  /** A pass of the sequential test held back because the answers still repeat a short period. */
-  const heldPass = (): HeldPass | undefined =>
-    tracking && bound && sprt.state === "pass" ? { period: tracker.period, requiredLength: bound.requiredLength(tracker.period) } : undefined;
-
-  const pushIndex = (i: number): DeciderStep => {
-    if (decided) return decided;
-    sprt.pushIndex(i);
-    return afterAnswer(i);
-  };
-
-  const push = (label: string): DeciderStep => {
-    if (decided) return decided;
-    const i = index.get(label);
-    if (i !== undefined) {
-      sprt.pushIndex(i);
-      return afterAnswer(i);
-    }
-    sprt.push(label);
-    return afterAnswer(tracker.codeFor(label));
-  };
-
-  let stopped: RatioVerdict | undefined;
-  return {
-    push,
-    pushIndex,
-    labels: table.labels,
-    finish: () => {
-      if (decided) return decided.verdict;
-      // The same object for every call while nothing new arrives.
-      if (!stopped || stopped.n !== sprt.n) stopped = sprtVerdict(table, sprt, settings, bound, "inconclusive", "stopped", heldPass());
-      return stopped;
-    },
-    get n() {
-      return sprt.n;
-    },
-    maxSamples: settings.maxSamples,
-    get verdict() {
-      return decided?.verdict;
-    },
-    get decision() {
-      return decided?.decision;
-    },
-  };
+  private sprtVerdict(outcome: RatioOutcome, reason: RatioReason, held?: HeldPass): RatioVerdict {
+    return sprtVerdict(this.table, this.sprt, this.settings, this.bound, outcome, reason, held);
+  }
 }
 
 /**
@@ -446,12 +489,6 @@ function facts(table: WeightTable, sprt: Sprt, verdict: RatioVerdict): ExplainFa
     observedRatio: verdict.observedRatio,
     expectedRatio: verdict.expectedRatio,
   };
-}
-
-/** A pass the sequential test reached while the answers still repeated a short period. */
-interface HeldPass {
-  period: number;
-  requiredLength: number;
 }
 
 function sprtVerdict(table: WeightTable, sprt: Sprt, settings: Settings, bound: CycleBound | undefined, outcome: RatioOutcome, reason: RatioReason, held?: HeldPass): RatioVerdict {

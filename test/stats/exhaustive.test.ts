@@ -25,9 +25,9 @@ function describeState(word: Word, phase: number, verdict: RatioVerdict | undefi
   return `${scheduler} ${weights.join(":")} (list order ${order.map((i) => i + 1).join(",")}), phase ${phase} of ${word.cycle.length}${v}`;
 }
 
-function replayAll(domain: Domain, runs: readonly ExpectedRun[]): ReplayTally[] {
+async function replayAll(domain: Domain, runs: readonly ExpectedRun[]): Promise<ReplayTally[]> {
   const tallies = runs.map((run) => emptyTally(run.name));
-  replayDomain(domain, runs, tallies);
+  await replayDomain(domain, runs, tallies);
   for (const t of tallies) {
     summaries.push(
       `${domain.k} backends, expected ${t.name}: ${t.states} sequences; ${t.correct} with the expected shares, ${t.correctPassed} passed (n = ${t.correctMinN}–${t.correctMaxN}); ` +
@@ -105,25 +105,25 @@ describe("the replay computes what the decider computes", () => {
 });
 
 describe("deterministic schedulers decided exactly (every weight vector, every phase)", () => {
-  it(`two backends, weights 1..100, budget ${budget}`, () => {
+  it(`two backends, weights 1..100, budget ${budget}`, async () => {
     const domain = domainWords(2, 100, SCHEDULERS);
     expect(domain.vectors).toBe(10_000);
     summaries.push(`2 backends: ${domain.vectors} weight vectors × ${SCHEDULERS.length} schedulers × 2 list orders, ${domain.words.length} distinct cycles, ${domain.states} (cycle, phase) sequences`);
-    expectExact(replayAll(domain, two));
+    expectExact(await replayAll(domain, two));
   });
 
-  it(`three backends, weights 1..20, budget ${budget}`, () => {
+  it(`three backends, weights 1..20, budget ${budget}`, async () => {
     const domain = domainWords(3, 20, SCHEDULERS);
     expect(domain.vectors).toBe(8_000);
     summaries.push(`3 backends: ${domain.vectors} weight vectors × ${SCHEDULERS.length} schedulers × 6 list orders, ${domain.words.length} distinct cycles, ${domain.states} (cycle, phase) sequences`);
-    expectExact(replayAll(domain, three));
+    expectExact(await replayAll(domain, three));
   });
 
-  it("would catch the old rule: believing cycles of up to 8 requests only, some wrong cycles pass", () => {
+  it("would catch the old rule: believing cycles of up to 8 requests only, some wrong cycles pass", async () => {
     const domain = domainWords(2, 20, SCHEDULERS);
     const runs = [expectedRun("1:1", [1, 1], { maxSamples: budget, maxCycle: 8 })];
     const tallies = runs.map((run) => emptyTally(run.name));
-    replayDomain(domain, runs, tallies);
+    await replayDomain(domain, runs, tallies);
     const falsePasses = tallies[0]?.falsePasses ?? [];
     expect(falsePasses.length).toBeGreaterThan(0);
     // e.g. wrr 19:20 alternates for 38 requests and passes as 1:1 from the phase that starts there.

@@ -1,81 +1,77 @@
 /**
- * Simulated balancers for measuring the ratio decider's real error rates. Each source yields
- * one label per call, the way the probe loop would see answers arrive.
+ * Simulated balancers for measuring the ratio decider's real error rates. A source yields one
+ * answer per call as a number: the index of the backend in the expected weights' order, or −1
+ * for an error. No per-request objects: the decider is fed with pushIndex, and only its
+ * decision (not the evidence) is read, so a million verdicts cost seconds.
  */
 
-import { apacheByrequestsOrder, binomialUpperTail, clopperPearsonUpper, createRandom, createRatioDecider, lvsWrrOrder, type Random, type RatioOptions, type Weights } from "../../src/stats/index.js";
+import { binomialUpperTail, clopperPearsonUpper, createRandom, createRatioDecider, schedulerCycle, type Random, type RatioDecision, type RatioOptions, type SchedulerName, type Weights } from "../../src/stats/index.js";
+import { binomialLowerTail } from "../../src/stats/distributions.js";
 
-export type Source = () => string;
+/** The next answer: a backend index, or −1 for an error. */
+export type Source = () => number;
 export type SourceFactory = (random: Random) => Source;
 
-/** A random scheduler: i.i.d. draws with the given shares (many clients, or LVS with persistence per client). */
-export function iid(shares: Record<string, number>): SourceFactory {
-  const labels = Object.keys(shares);
-  const values = labels.map((l) => shares[l] ?? 0);
-  const total = values.reduce((s, v) => s + v, 0);
-  const cumulative: number[] = [];
+/** A random scheduler: i.i.d. draws with these shares (many clients, or LVS with persistence per client). */
+export function iid(shares: readonly number[]): SourceFactory {
+  const total = shares.reduce((s, v) => s + v, 0);
+  const cumulative = new Float64Array(shares.length);
   let acc = 0;
-  for (const v of values) cumulative.push((acc += v / total));
+  shares.forEach((v, i) => (cumulative[i] = acc += v / total));
+  const last = shares.length - 1;
   return (random) => () => {
     const u = random.next();
-    for (let i = 0; i < cumulative.length; i++) if (u < (cumulative[i] ?? 1)) return labels[i] ?? "";
-    return labels[labels.length - 1] ?? "";
+    for (let i = 0; i < last; i++) if (u < (cumulative[i] ?? 1)) return i;
+    return last;
   };
 }
 
-/** A deterministic scheduler's cycle, started at a random phase. */
-export function cycle(order: readonly string[]): SourceFactory {
+/** A deterministic scheduler's cycle (backend indexes), started at a random phase. */
+export function cycle(order: ArrayLike<number>): SourceFactory {
   return (random) => {
     let i = random.int(order.length);
-    return () => order[i++ % order.length] ?? "";
+    return () => {
+      const out = order[i] ?? 0;
+      i = i + 1 === order.length ? 0 : i + 1;
+      return out;
+    };
   };
 }
 
-/** Apache byrequests order for weights in label order, as labels. */
-export function apacheCycle(weights: Weights): string[] {
-  const labels = Object.keys(weights);
-  const factors = labels.map((l) => weights[l] ?? 0);
-  const length = factors.reduce((s, f) => s + f, 0);
-  return apacheByrequestsOrder(factors, length).map((i) => labels[i] ?? "");
-}
-
-/** LVS wrr order for weights in label order, as labels. */
-export function lvsCycle(weights: Weights): string[] {
-  const labels = Object.keys(weights);
-  const factors = labels.map((l) => weights[l] ?? 0);
-  const length = factors.reduce((s, f) => s + f, 0);
-  return lvsWrrOrder(factors, length).map((i) => labels[i] ?? "");
+/** One cycle of a real scheduler with these weights (label order). */
+export function schedulerOrder(scheduler: SchedulerName, weights: readonly number[]): Uint8Array {
+  return schedulerCycle(scheduler, weights);
 }
 
 /**
  * Other clients share the scheduler: each turn of the cycle is taken by someone else with
  * probability `otherShare` (in bursts of 1–3 turns), so our client sees a thinned cycle.
  */
-export function interleaved(order: readonly string[], otherShare: number): SourceFactory {
+export function interleaved(order: ArrayLike<number>, otherShare: number): SourceFactory {
   return (random) => {
     let i = random.int(order.length);
     return () => {
       while (random.next() < otherShare) i += 1 + random.int(3);
-      return order[i++ % order.length] ?? "";
+      return order[i++ % order.length] ?? 0;
     };
   };
 }
 
 /** Concurrent probes: answers arrive with neighbours swapped with probability `swapShare`. */
-export function reordered(order: readonly string[], swapShare: number): SourceFactory {
+export function reordered(order: ArrayLike<number>, swapShare: number): SourceFactory {
   return (random) => {
     let i = random.int(order.length);
-    let held: string | undefined;
+    let held = -2;
     return () => {
-      if (held !== undefined) {
+      if (held !== -2) {
         const out = held;
-        held = undefined;
+        held = -2;
         return out;
       }
-      const a = order[i++ % order.length] ?? "";
+      const a = order[i++ % order.length] ?? 0;
       if (random.next() < swapShare) {
         held = a;
-        return order[i++ % order.length] ?? "";
+        return order[i++ % order.length] ?? 0;
       }
       return a;
     };
@@ -83,16 +79,36 @@ export function reordered(order: readonly string[], swapShare: number): SourceFa
 }
 
 /** Answers from `source`, except that each is an error with probability `errorShare`. */
-export function withErrors(factory: SourceFactory, errorShare: number, label = "error"): SourceFactory {
+export function withErrors(factory: SourceFactory, errorShare: number): SourceFactory {
   return (random) => {
     const source = factory(random);
-    return () => (random.next() < errorShare ? label : source());
+    return () => (random.next() < errorShare ? -1 : source());
   };
 }
 
+/** What the harness drives: the real decider, or a stand-in (the sizing demonstration). */
+export interface SimDecider {
+  /** Feed one answer; the decision once there is one. */
+  push(answer: number): RatioDecision | undefined;
+}
+
+export type DeciderFactory = (expected: Weights, options: RatioOptions) => SimDecider;
+
+/** createRatioDecider, fed by index. */
+export const realDecider: DeciderFactory = (expected, options) => {
+  const decider = createRatioDecider(expected, options);
+  return {
+    push(answer) {
+      const step = answer < 0 ? decider.push("error") : decider.pushIndex(answer);
+      return step.state === "decided" ? step.decision : undefined;
+    },
+  };
+};
+
 export interface Scenario {
   name: string;
-  expected: Weights;
+  /** Expected weights in label order ("1", "2", …). */
+  expected: readonly number[];
   source: SourceFactory;
   /** What a correct grader says: pass for correct labs, fail for wrong ones. */
   truth: "pass" | "fail";
@@ -117,39 +133,69 @@ export interface ScenarioResult {
   meanN: number;
   p50N: number;
   p95N: number;
-  p99N: number;
   maxN: number;
   /** Share of runs still undecided after this many requests (the spec's sampling.maxRequests). */
   undecidedAfter: Record<number, number>;
+  /** Answers fed in all. */
+  answers: number;
+  /** The fewest answers any pass used (Infinity without a pass). */
+  minPassN: number;
 }
 
 export const BUDGETS = [400, 1000, 2000, 4000] as const;
 
-export function runScenario(scenario: Scenario, seed: number): ScenarioResult {
+/** Every run until a decision, with a budget far past any sample size a lab would use. */
+export const SIMULATION_BUDGET = 20_000;
+
+export function weightsRecord(weights: readonly number[]): Weights {
+  return Object.fromEntries(weights.map((w, i) => [String(i + 1), w]));
+}
+
+/** Let the test worker answer its runner now and then: a long synchronous loop starves its RPC. */
+export function breathe(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+export async function runScenario(scenario: Scenario, seed: number, factory: DeciderFactory = realDecider): Promise<ScenarioResult> {
   const random = createRandom(seed);
   const ns = new Int32Array(scenario.runs);
   let pass = 0;
   let fail = 0;
   let inconclusive = 0;
   let byCycle = 0;
-  const options: RatioOptions = { maxSamples: 20_000, ...scenario.options };
+  let answers = 0;
+  let minPassN = Infinity;
+  const expected = weightsRecord(scenario.expected);
+  const options: RatioOptions = { maxSamples: SIMULATION_BUDGET, ...scenario.options };
+  let since = performance.now();
   for (let run = 0; run < scenario.runs; run++) {
-    const decider = createRatioDecider(scenario.expected, options);
+    if (performance.now() - since > 200) {
+      await breathe();
+      since = performance.now();
+    }
+    const decider = factory(expected, options);
     const next = scenario.source(random);
-    let step = decider.push(next());
-    while (step.state === "continue") step = decider.push(next());
-    const verdict = step.verdict;
-    ns[run] = verdict.n;
-    if (verdict.method === "exact-cycle") byCycle++;
-    if (verdict.outcome === "pass") pass++;
-    else if (verdict.outcome === "fail") fail++;
+    let decision = decider.push(next());
+    while (!decision) decision = decider.push(next());
+    ns[run] = decision.n;
+    answers += decision.n;
+    if (decision.method === "exact-cycle") byCycle++;
+    if (decision.outcome === "pass") {
+      pass++;
+      if (decision.n < minPassN) minPassN = decision.n;
+    }
+    else if (decision.outcome === "fail") fail++;
     else inconclusive++;
   }
-  const sorted = Array.from(ns).sort((a, b) => a - b);
-  const quantile = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+  ns.sort();
+  const quantile = (q: number): number => ns[Math.min(ns.length - 1, Math.floor(q * ns.length))] ?? 0;
   const wrong = scenario.truth === "pass" ? fail : pass;
   const undecidedAfter: Record<number, number> = {};
-  for (const budget of BUDGETS) undecidedAfter[budget] = sorted.filter((n) => n > budget).length / scenario.runs;
+  for (const budget of BUDGETS) {
+    let above = 0;
+    for (const n of ns) if (n > budget) above++;
+    undecidedAfter[budget] = above / scenario.runs;
+  }
   return {
     name: scenario.name,
     truth: scenario.truth,
@@ -161,13 +207,44 @@ export function runScenario(scenario: Scenario, seed: number): ScenarioResult {
     wrongRateUpper95: clopperPearsonUpper(wrong, scenario.runs, 0.95),
     consistencyPValue: binomialUpperTail(wrong, scenario.runs, 0.001),
     byCycle,
-    meanN: sorted.reduce((s, n) => s + n, 0) / scenario.runs,
+    meanN: answers / scenario.runs,
     p50N: quantile(0.5),
     p95N: quantile(0.95),
-    p99N: quantile(0.99),
-    maxN: sorted[sorted.length - 1] ?? 0,
+    maxN: ns[ns.length - 1] ?? 0,
     undecidedAfter,
+    answers,
+    minPassN,
   };
+}
+
+/**
+ * A test of "the wrong-verdict rate is at most `claim`" that passes when the rate is the claim
+ * and fails when it is `factor` times the claim, each with the given error. Wrong verdicts in
+ * `runs` independent runs are Binomial(runs, rate); the test passes when they are at most
+ * `threshold`. The smallest `runs` (a multiple of 1000) is the one where the smallest
+ * threshold with P(X > threshold | claim) ≤ falseAlarm also has
+ * P(X ≤ threshold | factor·claim) ≤ miss.
+ */
+export interface Sizing {
+  claim: number;
+  factor: number;
+  runs: number;
+  threshold: number;
+  /** P(test fails | rate = claim). */
+  falseAlarm: number;
+  /** P(test passes | rate = factor · claim). */
+  miss: number;
+}
+
+export function sizeRateTest(claim: number, factor = 2, falseAlarm = 0.01, miss = 0.01): Sizing {
+  for (let runs = 1000; runs <= 10_000_000; runs += 1000) {
+    // Smallest threshold whose false-alarm probability is within bounds.
+    let threshold = Math.floor(runs * claim);
+    while (binomialUpperTail(threshold + 1, runs, claim) > falseAlarm) threshold++;
+    const missed = binomialLowerTail(threshold, runs, factor * claim);
+    if (missed <= miss) return { claim, factor, runs, threshold, falseAlarm: binomialUpperTail(threshold + 1, runs, claim), miss: missed };
+  }
+  throw new Error(`no run count up to 10 000 000 tells ${claim} from ${factor * claim}`);
 }
 
 export function formatResults(title: string, results: readonly ScenarioResult[]): string {
