@@ -30,6 +30,8 @@ export interface Shard {
 
 export interface BatchOptions {
   roster: RosterEntry[];
+  /** The roster's file, named in restore journals so `hagrade restore` can rebuild a row's spec. */
+  rosterFile?: string;
   /** The course's spec template (absolute path); rows with their own `spec` file use that instead. */
   template?: string;
   outDir: string;
@@ -166,7 +168,7 @@ async function gradeOne(row: RosterEntry, options: BatchOptions): Promise<{ entr
       interactive: false,
       acceptNewHostKeys: Boolean(options.acceptNewHostKeys),
       journalDir,
-      ...(row.specFile ? { specPath: row.specFile } : options.template ? { specPath: options.template } : {}),
+      ...(row.specFile ? { specPath: row.specFile } : options.template ? { specPath: options.template, ...(options.rosterFile ? { rosterPath: options.rosterFile } : {}) } : {}),
       ...(options.part ? { part: options.part } : {}),
       ...(options.only?.length ? { only: options.only } : {}),
       reporters,

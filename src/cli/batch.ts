@@ -19,6 +19,7 @@ import { DEFAULT_BUDGET_MS, defaultConcurrency, gradeBatch, parseShard } from ".
 import { loadRubric, regradeResult } from "../batch/regrade.js";
 import type { ClassSummary } from "../batch/summary.js";
 import type { LabEntry } from "../batch/entry.js";
+import { shQuote } from "../ssh/index.js";
 import { EXIT } from "./exit.js";
 import { UsageError, pickLang, pickPart } from "./args.js";
 import { defineCommand, type Flags, type OptionSpecs } from "./command.js";
@@ -91,6 +92,7 @@ async function batch(values: Flags<typeof BATCH_OPTIONS>): Promise<number> {
   try {
     entries = await gradeBatch({
       roster: roster.entries,
+      rosterFile: roster.file,
       ...(template ? { template } : {}),
       outDir,
       concurrency,
@@ -106,7 +108,7 @@ async function batch(values: Flags<typeof BATCH_OPTIONS>): Promise<number> {
       signal: controller.signal,
       onLabEnd: (entry, cached) => {
         done++;
-        out.write(`${labLine(entry, cached, l, `${done}/${total}`)}\n`);
+        out.write(`${labLine(entry, cached, l, `${done}/${total}`, path.join(outDir, ".journal"))}\n`);
       },
     });
   } finally {
@@ -121,13 +123,14 @@ async function batch(values: Flags<typeof BATCH_OPTIONS>): Promise<number> {
   return EXIT.ok;
 }
 
-function labLine(e: LabEntry, cached: boolean, l: Lang, progress: string): string {
+function labLine(e: LabEntry, cached: boolean, l: Lang, progress: string, journalDir: string): string {
   const who = safeForTerminal([e.student.id, e.student.name].filter(Boolean).join(" "));
   const mark = e.status === "graded" ? (cached ? "↺" : "✔") : "✘";
   const score = e.status === "graded" ? `${e.score} / ${e.maxScore}` : STATUS_WORDS[l][e.status];
   const why = e.reason ? ` — ${safeForTerminal(e.reason[l]).slice(0, 300)}` : "";
   const when = cached ? (l === "es" ? " (ya evaluada)" : " (already graded)") : ` (${(e.durationMs / 1000).toFixed(1)} s)`;
-  const left = e.leftToRestore?.length ? (l === "es" ? " ¡pendiente de restaurar: hagrade restore!" : " left to restore: run hagrade restore!") : "";
+  const command = `hagrade restore --dir ${shQuote(journalDir)}`;
+  const left = e.leftToRestore?.length ? (l === "es" ? ` ¡pendiente de restaurar: ${command}!` : ` left to restore: run ${command}!`) : "";
   return `${mark} [${progress}] ${who}: ${score}${when}${why}${left}`;
 }
 

@@ -5,7 +5,7 @@
  */
 import { readCapped } from "./read-capped.js";
 import type { Text } from "../model/index.js";
-import type { Secret } from "./schema.js";
+import type { LabSpec, Secret } from "./schema.js";
 import type { ResolvedSshTarget } from "./targets.js";
 
 export type SecretErrorKind = "env-missing" | "file-missing" | "file-unreadable" | "file-empty";
@@ -203,4 +203,28 @@ export async function loadSshCredentials(target: ResolvedSshTarget, registry: Se
   }
   if (target.agent !== undefined) credentials.agent = target.agent;
   return { ok: true, credentials };
+}
+
+/**
+ * The spec as plain JSON for a file that is not a secret (a restore journal): every secret written
+ * inline (`password: "..."`) is left out and its field named; `{ env }` and `{ file }` references
+ * stay, since they hold no secret.
+ */
+export function specWithoutInlineSecrets(spec: LabSpec): { spec: unknown; omitted: string[] } {
+  const copy = JSON.parse(JSON.stringify(spec)) as Record<string, unknown>;
+  const omitted: string[] = [];
+  const strip = (holder: unknown, at: string) => {
+    if (typeof holder !== "object" || holder === null) return;
+    const record = holder as Record<string, unknown>;
+    for (const field of ["password", "passphrase"]) {
+      if (typeof record[field] === "string") {
+        delete record[field];
+        omitted.push(`${at}.${field}`);
+      }
+    }
+  };
+  strip(copy.ssh, "ssh");
+  strip((copy.balancer as Record<string, unknown> | undefined)?.ssh, "balancer.ssh");
+  if (Array.isArray(copy.backends)) copy.backends.forEach((b: unknown, i) => strip((b as Record<string, unknown> | null)?.ssh, `backends.${i}.ssh`));
+  return { spec: copy, omitted };
 }

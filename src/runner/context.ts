@@ -34,6 +34,8 @@ export interface RunOptions {
   journalDir: string;
   /** Path of the spec file, recorded in journals so `hagrade restore` can reconnect. */
   specPath?: string;
+  /** A batch: the roster whose row made this spec from the template at `specPath` (for `hagrade restore`). */
+  rosterPath?: string;
 }
 
 /** Counters of what the grader sent: it grades, it does not load-test. */

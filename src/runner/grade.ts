@@ -6,7 +6,7 @@ import { Traffic, VipHttp, type CheckContext, type RunOptions } from "./context.
 import { detectPart } from "./detect.js";
 import { runChecks, summarize } from "./runner.js";
 import { CheckRemote, openSsh, type SshSetup } from "./remote.js";
-import { SecretRegistry } from "../config/secrets.js";
+import { SecretRegistry, specWithoutInlineSecrets } from "../config/secrets.js";
 import { RestoreJournal, sshErrorBlame, isSshError } from "../ssh/index.js";
 import type { CheckDefinition, CheckTraffic, Part, PartOption, RunResult, Text, Verdict } from "./types.js";
 
@@ -34,6 +34,25 @@ export interface GradeOptions extends RunOptions {
   signal?: AbortSignal;
   /** Run the checks strictly one after another (the bench's baseline); default: concurrently where safe. */
   sequential?: boolean;
+}
+
+/**
+ * The run's restore journal: it carries the lab's own spec (a batch: the template with this
+ * student's row), without inline secrets, so `hagrade restore` reaches this lab and no other.
+ */
+function createJournal(spec: LabSpec, options: GradeOptions): RestoreJournal {
+  const kept = specWithoutInlineSecrets(spec);
+  return RestoreJournal.create({
+    dir: options.journalDir,
+    lab: spec.lab,
+    ...(options.specPath ? { specPath: options.specPath } : {}),
+    spec: kept.spec,
+    omittedSecrets: kept.omitted,
+    source: {
+      ...(options.specPath ? { specPath: options.specPath } : {}),
+      ...(options.rosterPath ? { roster: options.rosterPath } : {}),
+    },
+  });
 }
 
 /** How long a run waits, at its end, for checks cut short to finish restoring. */
@@ -125,8 +144,7 @@ export async function gradeLab(spec: LabSpec, options: GradeOptions): Promise<Gr
       options,
       http: new VipHttp(spec, own, signal, progress),
       ...(ssh?.ok ? { ssh: new CheckRemote(ssh.pool, own, signal) } : {}),
-      journal: () =>
-        (journal ??= RestoreJournal.create({ dir: options.journalDir, lab: spec.lab, ...(options.specPath ? { specPath: options.specPath } : {}) })),
+      journal: () => (journal ??= createJournal(spec, options)),
       signal,
       progress,
       memo: <T>(key: string, compute: () => Promise<T>) => {

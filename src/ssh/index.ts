@@ -26,27 +26,15 @@ export {
 export type { HostKeyDecision, HostKeyPolicy, KnownHostsEntry } from "./hostkeys.js";
 export {
   RestoreJournal,
-  RestoreStepError,
-  withRestore,
-  replayJournal,
   listPendingJournals,
-  configureRestoreSignals,
-  activeRestoreCount,
+  knownJournalDirs,
+  rememberJournalDir,
+  stateDir,
+  describeTarget,
+  writeDurably,
 } from "./journal.js";
-export type {
-  RestoreStatus,
-  RestoreStep,
-  RestoreContext,
-  RestoreOutcome,
-  RestoreReport,
-  JournalEntry,
-  JournalDocument,
-  BeforeState,
-  CommandSummary,
-  ManualRestore,
-  PendingJournal,
-  ReplayReport,
-  ReplayOptions,
-  RestoreJournalOptions,
-  RestoreSignalOptions,
-} from "./journal.js";
+export type { RestoreStatus, JournalEntry, JournalDocument, JournalTarget, JournalSource, BeforeState, PendingJournal, RestoreJournalOptions } from "./journal.js";
+export { RestoreStepError, withRestore, journalTarget, configureRestoreSignals, activeRestoreCount } from "./restore.js";
+export type { RestoreStep, RestoreContext, RestoreOutcome, RestoreReport, CommandSummary, ManualRestore, RestoreSignalOptions } from "./restore.js";
+export { replayJournal } from "./replay.js";
+export type { ReplayReport, ReplayOptions } from "./replay.js";

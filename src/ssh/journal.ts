@@ -1,19 +1,19 @@
 /**
- * The restore journal: a disruptive check (stop a web server, change a page) leaves a student's
- * machine as it found it, also when the check throws, times out, or the grader is interrupted.
+ * The restore journal's storage: one JSON file per grader run, holding every disruptive step
+ * (the machine it was made on, the state seen before, change/undo/verify commands) before the step
+ * changes anything. A journal file exists exactly while something on a lab machine may still need
+ * restoring: it is deleted once every entry is verified, so what `listPendingJournals` finds is
+ * what `hagrade restore` has to finish (after kill -9, a power cut).
  *
- * Before anything changes, the step (host, description, state seen before, change/undo/verify
- * commands) is written to a JSON file and fsynced. A journal file exists exactly while something
- * on a lab machine may still need restoring: it is deleted once every entry is verified, so what
- * `listPendingJournals` finds is what `hagrade restore` has to finish (after kill -9, a power cut).
- * Journal files hold commands and host names only, never credentials.
+ * A write is trusted only once it is whole on disk: every byte written, fsynced, renamed into
+ * place and read back equal. A journal that cannot be read is still listed (with its path and the
+ * reason), never skipped. Journal files hold commands, host names and fingerprints only, never
+ * credentials (secrets written inline in a spec are left out of the spec kept here).
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Text } from "../model/index.js";
-import { SshError, type SshErrorKind } from "./errors.js";
-import type { ExecResult, SshHost, SshPool } from "./pool.js";
 
 export type RestoreStatus = "pending" | "applied" | "undone" | "verified" | "failed";
 
@@ -23,12 +23,36 @@ export interface BeforeState {
   stdout: string;
 }
 
+/**
+ * The machine a change was made on, fully resolved: a replay goes to this machine or nowhere.
+ * `via` is the jump host it was reached through (with its own address and key).
+ */
+export interface JournalTarget {
+  /** Target name in the pool ("webserver1"). */
+  name: string;
+  user: string;
+  host: string;
+  port: number;
+  /** Host key fingerprint ("SHA256:...") the machine presented when the change was made. */
+  fingerprint?: string;
+  via?: JournalTarget;
+}
+
+/** "root@10.221.0.11:22 via root@10.220.1.1:22 (SHA256:...)": the machine, for people. */
+export function describeTarget(target: JournalTarget, withKeys = true): string {
+  const key = withKeys && target.fingerprint ? ` (${target.fingerprint})` : "";
+  const via = target.via ? ` via ${describeTarget(target.via, withKeys)}` : "";
+  return `${target.user}@${target.host}:${target.port}${key}${via}`;
+}
+
 export interface JournalEntry {
   id: string;
   /** Target name in the pool ("webserver1"). */
   host: string;
   /** user@host:port (via jump), for a person restoring by hand. */
   address: string;
+  /** Where the change was made (absent in journals of version 1). */
+  target?: JournalTarget;
   description: Text;
   before?: BeforeState;
   change: string;
@@ -40,11 +64,26 @@ export interface JournalEntry {
   history: { status: RestoreStatus; at: string; note?: string }[];
 }
 
+/** Where the run's spec came from, so `hagrade restore` can find the credentials again. */
+export interface JournalSource {
+  /** The spec file (a batch: the course's template, or the row's own spec). */
+  specPath?: string;
+  /** A batch: the roster whose row (`lab`) overrode the template. */
+  roster?: string;
+}
+
 export interface JournalDocument {
   format: "hagrade-restore-journal";
-  version: 1;
+  version: 1 | 2;
   lab: string;
   specPath?: string;
+  /**
+   * The lab's spec as it was graded (a batch: this student's own, with the roster's fields), as
+   * plain JSON; secrets written inline are left out and named in `omittedSecrets`.
+   */
+  spec?: unknown;
+  omittedSecrets?: string[];
+  source?: JournalSource;
   createdAt: string;
   updatedAt: string;
   /** The grader process that wrote it, to tell an abandoned journal from a running one. */
@@ -54,22 +93,53 @@ export interface JournalDocument {
 }
 
 const FORMAT = "hagrade-restore-journal";
-const SUFFIX = ".journal.json";
+export const JOURNAL_SUFFIX = ".journal.json";
+/** A journal holds a few steps; more than this is not a journal (and must not exhaust memory). */
+const MAX_JOURNAL_BYTES = 8 * 1024 * 1024;
 
 function isFinished(entry: JournalEntry): boolean {
   return entry.status === "verified";
 }
 
-function writeDurably(file: string, text: string): void {
-  const tmp = `${file}.tmp`;
-  const fd = openSync(tmp, "w", 0o600);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+/** An error with a code, like the ones of node:fs, for a write that did not land whole. */
+function ioError(code: string, message: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(message), { code });
+}
+
+/** writeSync may write less than asked (a full disk, a file size limit): loop until all is written. */
+function writeFully(fd: number, bytes: Buffer): void {
+  let offset = 0;
+  while (offset < bytes.length) {
+    const written = writeSync(fd, bytes, offset, bytes.length - offset);
+    if (written <= 0) throw ioError("EIO", `wrote ${offset} of ${bytes.length} bytes`);
+    offset += written;
   }
-  renameSync(tmp, file);
+}
+
+/**
+ * Replaces `file` with `text` so that a crash leaves either the old or the new content: a
+ * temporary file written whole, fsynced and read back equal, then renamed over, the folder fsynced.
+ * Throws (code EFBIG, ENOSPC, EIO, ESHORT...) when any of it fails.
+ */
+export function writeDurably(file: string, text: string): void {
+  const bytes = Buffer.from(text, "utf8");
+  const tmp = `${file}.tmp`;
+  try {
+    const fd = openSync(tmp, "w", 0o600);
+    try {
+      writeFully(fd, bytes);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    // Read back before it replaces anything: the file in place is always a whole journal.
+    const back = readFileSync(tmp);
+    if (!back.equals(bytes)) throw ioError("ESHORT", `${tmp} reads back ${back.length} bytes of the ${bytes.length} written`);
+    renameSync(tmp, file);
+  } catch (error) {
+    rmSync(tmp, { force: true });
+    throw error;
+  }
   try {
     // The rename itself must survive a crash too; directories cannot be opened on Windows.
     const dirFd = openSync(path.dirname(file), "r");
@@ -88,6 +158,44 @@ export interface RestoreJournalOptions {
   dir: string;
   lab: string;
   specPath?: string;
+  /** The spec as graded, plain JSON without inline secrets (see JournalDocument.spec). */
+  spec?: unknown;
+  omittedSecrets?: string[];
+  source?: JournalSource;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function isTarget(value: unknown, depth = 0): value is JournalTarget {
+  if (!isRecord(value) || depth > 4) return false;
+  return (
+    typeof value.name === "string" &&
+    typeof value.user === "string" &&
+    typeof value.host === "string" &&
+    typeof value.port === "number" &&
+    (value.fingerprint === undefined || typeof value.fingerprint === "string") &&
+    (value.via === undefined || isTarget(value.via, depth + 1))
+  );
+}
+
+function isEntry(value: unknown): value is JournalEntry {
+  if (!isRecord(value)) return false;
+  const text = (t: unknown) => isRecord(t) && typeof t.es === "string" && typeof t.en === "string";
+  return (
+    typeof value.id === "string" &&
+    typeof value.host === "string" &&
+    typeof value.address === "string" &&
+    (value.target === undefined || isTarget(value.target)) &&
+    text(value.description) &&
+    typeof value.change === "string" &&
+    typeof value.undo === "string" &&
+    typeof value.verify === "string" &&
+    typeof value.sudo === "boolean" &&
+    ["pending", "applied", "undone", "verified", "failed"].includes(value.status as string) &&
+    Array.isArray(value.history)
+  );
 }
 
 /** One grader run's journal (or a loaded one being replayed). */
@@ -95,6 +203,7 @@ export class RestoreJournal {
   readonly file: string;
   private readonly doc: JournalDocument;
   private nextId = 1;
+  private remembered = false;
 
   private constructor(file: string, doc: JournalDocument) {
     this.file = file;
@@ -106,13 +215,16 @@ export class RestoreJournal {
   static create(options: RestoreJournalOptions): RestoreJournal {
     const lab = options.lab.replace(/[^A-Za-z0-9._-]/g, "_").slice(0, 64) || "lab";
     const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\..*$/, "");
-    const file = path.resolve(options.dir, `${lab}-${stamp}-${process.pid}-${Math.random().toString(36).slice(2, 6)}${SUFFIX}`);
+    const file = path.resolve(options.dir, `${lab}-${stamp}-${process.pid}-${Math.random().toString(36).slice(2, 6)}${JOURNAL_SUFFIX}`);
     const now = new Date().toISOString();
     return new RestoreJournal(file, {
       format: FORMAT,
-      version: 1,
+      version: 2,
       lab: options.lab,
       ...(options.specPath !== undefined ? { specPath: options.specPath } : {}),
+      ...(options.spec !== undefined ? { spec: options.spec } : {}),
+      ...(options.omittedSecrets?.length ? { omittedSecrets: options.omittedSecrets } : {}),
+      ...(options.source ? { source: options.source } : {}),
       createdAt: now,
       updatedAt: now,
       pid: process.pid,
@@ -121,12 +233,21 @@ export class RestoreJournal {
     });
   }
 
-  /** Reads a journal file; throws an Error naming the file when it is not one. */
+  /** Reads a journal file; throws an Error naming the file and what is wrong with it. */
   static load(file: string): RestoreJournal {
-    const doc = JSON.parse(readFileSync(file, "utf8")) as Partial<JournalDocument>;
-    if (doc.format !== FORMAT || doc.version !== 1 || !Array.isArray(doc.entries) || typeof doc.lab !== "string") {
+    const size = statSync(file).size;
+    if (size > MAX_JOURNAL_BYTES) throw new Error(`${file} holds ${size} bytes: not a hagrade restore journal`);
+    let doc: Partial<JournalDocument>;
+    try {
+      doc = JSON.parse(readFileSync(file, "utf8")) as Partial<JournalDocument>;
+    } catch (error) {
+      throw new Error(`${file} is not readable JSON (${(error as Error).message}): it was cut short or damaged`);
+    }
+    if (!isRecord(doc) || doc.format !== FORMAT || (doc.version !== 1 && doc.version !== 2) || !Array.isArray(doc.entries) || typeof doc.lab !== "string") {
       throw new Error(`${file} is not a hagrade restore journal`);
     }
+    const bad = doc.entries.findIndex((e) => !isEntry(e));
+    if (bad >= 0) throw new Error(`${file}: entry ${bad + 1} is damaged`);
     return new RestoreJournal(path.resolve(file), doc as JournalDocument);
   }
 
@@ -162,11 +283,16 @@ export class RestoreJournal {
       rmSync(this.file, { force: true });
       return;
     }
-    mkdirSync(path.dirname(this.file), { recursive: true });
+    const dir = path.dirname(this.file);
+    mkdirSync(dir, { recursive: true });
     writeDurably(this.file, `${JSON.stringify(this.doc, null, 2)}\n`);
+    if (!this.remembered) {
+      this.remembered = true;
+      rememberJournalDir(dir);
+    }
   }
 
-  /** Records a step as pending and fsyncs it: call before changing anything. */
+  /** Records a step as pending, whole on disk (read back): call before changing anything. */
   add(entry: Omit<JournalEntry, "id" | "status" | "history">): JournalEntry {
     const full: JournalEntry = {
       ...entry,
@@ -179,6 +305,7 @@ export class RestoreJournal {
       this.flush();
     } catch (error) {
       this.doc.entries.pop();
+      this.nextId -= 1;
       throw error;
     }
     return full;
@@ -191,412 +318,52 @@ export class RestoreJournal {
   }
 }
 
-/** One command as the report keeps it (stderr clipped; stdout is the caller's business). */
-export interface CommandSummary {
-  command: string;
-  code: number | null;
-  durationMs: number;
-  stderr?: string;
-  error?: SshErrorKind;
-}
-
-/** What is left for a person to do on a machine when the grader could not restore it. */
-export interface ManualRestore {
-  host: string;
-  address: string;
-  description: Text;
-  /** Run in order as root (sudo -n when `sudo`); the last one exits 0 once restored. */
-  commands: string[];
-  sudo: boolean;
-  text: Text;
-}
-
-export interface RestoreReport {
-  journalFile: string;
-  entryId?: string;
-  host: string;
-  address: string;
-  description: Text;
-  /** "not-started": nothing was changed (the state before could not be read, the journal not written). */
-  status: RestoreStatus | "not-started";
-  /** The machine is as it was: verified, or never changed. */
-  restored: boolean;
-  before?: BeforeState;
-  change?: CommandSummary;
-  undo: CommandSummary[];
-  verify: CommandSummary[];
-  leftToDo?: ManualRestore;
-}
-
-export interface RestoreStep {
-  /** Target name in the pool. */
-  host: string;
-  description: Text;
-  /** Read-only command whose output is recorded as the state seen before the change. */
-  before?: string;
-  change: string;
-  undo: string;
-  /** Exits 0 when the machine is as before; retried with backoff (a web server takes a moment). */
-  verify: string;
-  /** Commands need root (default true: disruptive commands do). */
-  sudo?: boolean;
-  /** Bound on the body; on expiry the body is aborted (its signal) and the undo runs. */
-  timeoutMs?: number;
-  /** Bound on each of the step's commands (default: the pool's). */
-  execTimeoutMs?: number;
-  /** Verify attempts (default 6) and first delay between them (default 500 ms, doubling, capped at 4 s). */
-  verifyAttempts?: number;
-  verifyDelayMs?: number;
-}
-
-/** Why the body did not run or did not finish (the `error` of a RestoreOutcome, besides SshError and the body's own). */
-export class RestoreStepError extends Error {
-  override readonly name = "RestoreStepError";
-  constructor(
-    readonly kind: "change-failed" | "body-timeout" | "journal-unwritable" | "unknown-host",
-    readonly text: Text,
-    readonly result?: ExecResult,
-  ) {
-    super(text.en);
-  }
-}
-
-export interface RestoreContext {
-  journal: RestoreJournal;
-  pool: SshPool;
-}
+// ---- where journals are -----------------------------------------------------------------------
 
 /**
- * Never throws: `value` is the body's result; `error` what went wrong (SshError, RestoreStepError,
- * or whatever the body threw); `restore` whether the machine was put back.
+ * hagrade's own state folder: HAGRADE_STATE_DIR, else $XDG_STATE_HOME/hagrade (~/.local/state),
+ * %LOCALAPPDATA%\hagrade on Windows.
  */
-export interface RestoreOutcome<T> {
-  value?: T;
-  error?: unknown;
-  restore: RestoreReport;
+export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.HAGRADE_STATE_DIR) return path.resolve(env.HAGRADE_STATE_DIR);
+  if (process.platform === "win32") return path.join(env.LOCALAPPDATA || path.join(os.homedir(), "AppData", "Local"), "hagrade");
+  return path.join(env.XDG_STATE_HOME || path.join(os.homedir(), ".local", "state"), "hagrade");
 }
 
-interface RestoreTuning {
-  verifyAttempts: number;
-  verifyDelayMs: number;
-  execTimeoutMs?: number;
-  /** Verify before undoing: when it is unknown whether the change happened. */
-  verifyFirst: boolean;
-}
+const DIRS_FILE = "journal-dirs";
+const MAX_REMEMBERED = 200;
 
-const UNDO_ATTEMPTS = 3;
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function summary(command: string, outcome: { ok: true; result: ExecResult } | { ok: false; error: SshError }): CommandSummary {
-  if (outcome.ok) {
-    const stderr = outcome.result.stderr.trim();
-    return {
-      command,
-      code: outcome.result.code,
-      durationMs: outcome.result.durationMs,
-      ...(stderr ? { stderr: stderr.slice(0, 500) } : {}),
-    };
+/**
+ * Notes a folder where a journal was written (a batch writes to <out>/.journal), so a later
+ * `hagrade restore` without flags finds it. Best effort: grading never fails over this list.
+ */
+export function rememberJournalDir(dir: string, env: NodeJS.ProcessEnv = process.env): void {
+  const absolute = path.resolve(dir);
+  try {
+    if (knownJournalDirs(env).includes(absolute)) return;
+    mkdirSync(stateDir(env), { recursive: true, mode: 0o700 });
+    appendFileSync(path.join(stateDir(env), DIRS_FILE), `${absolute}\n`, { mode: 0o600 });
+  } catch {
+    // The journal itself is written; only the reminder of where is lost.
   }
-  return { command, code: null, durationMs: 0, error: outcome.error.kind };
 }
 
-function manualRestore(entry: JournalEntry): ManualRestore {
-  const as = entry.sudo ? " (como root)" : "";
-  const asEn = entry.sudo ? " (as root)" : "";
-  return {
-    host: entry.host,
-    address: entry.address,
-    description: entry.description,
-    commands: [entry.undo, entry.verify],
-    sudo: entry.sudo,
-    text: {
-      es: `Restaura ${entry.host} (${entry.address}) a mano${as}: ejecuta \`${entry.undo}\` y comprueba con \`${entry.verify}\` (debe salir con 0). Cambio hecho: ${entry.description.es}`,
-      en: `Restore ${entry.host} (${entry.address}) by hand${asEn}: run \`${entry.undo}\` and check with \`${entry.verify}\` (it must exit 0). Change made: ${entry.description.en}`,
-    },
-  };
-}
-
-function emptyReport(journal: RestoreJournal, entry: JournalEntry): RestoreReport {
-  return {
-    journalFile: journal.file,
-    entryId: entry.id,
-    host: entry.host,
-    address: entry.address,
-    description: entry.description,
-    status: entry.status,
-    restored: false,
-    ...(entry.before ? { before: entry.before } : {}),
-    undo: [],
-    verify: [],
-  };
-}
-
-/** Undo (until it exits 0, a few times) then verify with backoff; journals every step. */
-async function restoreEntry(journal: RestoreJournal, entry: JournalEntry, host: SshHost | undefined, report: RestoreReport, tuning: RestoreTuning): Promise<RestoreReport> {
-  const finish = (): RestoreReport => {
-    report.status = entry.status;
-    report.restored = entry.status === "verified";
-    if (!report.restored) report.leftToDo = manualRestore(entry);
-    else delete report.leftToDo;
-    return report;
-  };
-  const mark = (status: RestoreStatus, note?: string): void => {
+/** Every folder journals were written to (newest last), as remembered; missing folders left out. */
+export function knownJournalDirs(env: NodeJS.ProcessEnv = process.env): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path.join(stateDir(env), DIRS_FILE), "utf8");
+  } catch {
+    return [];
+  }
+  const dirs = [...new Set(text.split("\n").map((l) => l.trim()).filter((l) => path.isAbsolute(l)))].slice(-MAX_REMEMBERED);
+  return dirs.filter((d) => {
     try {
-      journal.mark(entry, status, note);
+      return statSync(d).isDirectory();
     } catch {
-      // The restore itself matters more than its bookkeeping; the entry stays as last written.
-      entry.status = status;
+      return false;
     }
-  };
-  if (!host) {
-    mark("failed", `no ssh target named ${entry.host}`);
-    return finish();
-  }
-  const execOptions = { sudo: entry.sudo, ...(tuning.execTimeoutMs !== undefined ? { timeoutMs: tuning.execTimeoutMs } : {}) };
-  const verifyOnce = async (): Promise<boolean> => {
-    const outcome = await host.tryExec(entry.verify, execOptions);
-    report.verify.push(summary(entry.verify, outcome));
-    return outcome.ok && outcome.result.code === 0;
-  };
-
-  if (tuning.verifyFirst && (await verifyOnce())) {
-    mark("verified", "already as before");
-    return finish();
-  }
-  let lastProblem = "";
-  for (let attempt = 1; attempt <= UNDO_ATTEMPTS; attempt++) {
-    const outcome = await host.tryExec(entry.undo, execOptions);
-    report.undo.push(summary(entry.undo, outcome));
-    if (outcome.ok && outcome.result.code === 0) {
-      mark("undone");
-      lastProblem = "";
-      break;
-    }
-    lastProblem = outcome.ok ? `undo exited ${String(outcome.result.code)}` : `undo: ${outcome.error.kind}`;
-    if (attempt < UNDO_ATTEMPTS) await sleep(tuning.verifyDelayMs * attempt);
-  }
-  // Verify even after a failed undo: the machine may be fine (the change may never have landed).
-  let delay = tuning.verifyDelayMs;
-  for (let attempt = 1; attempt <= tuning.verifyAttempts; attempt++) {
-    if (await verifyOnce()) {
-      mark("verified");
-      return finish();
-    }
-    if (attempt < tuning.verifyAttempts) {
-      await sleep(delay);
-      delay = Math.min(delay * 2, 4000);
-    }
-  }
-  const last = report.verify.at(-1);
-  mark("failed", [lastProblem, last ? `verify ${last.error ?? `exited ${String(last.code)}`}` : ""].filter(Boolean).join("; "));
-  return finish();
-}
-
-// ---- process-wide registry: undo on SIGINT/SIGTERM ------------------------------------------
-
-interface ActiveRestore {
-  run(): Promise<RestoreReport>;
-}
-
-const active = new Set<ActiveRestore>();
-const SIGNAL_CODES: Record<string, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
-let signalsInstalled = false;
-let exiting = false;
-let exitFn: (code: number) => void = (code) => process.exit(code);
-let signalBoundMs = 60_000;
-
-export interface RestoreSignalOptions {
-  /** How the process ends after restoring (default process.exit). */
-  exit?: (code: number) => void;
-  /** Bound on restoring at a signal before exiting anyway (default 60 s). */
-  boundMs?: number;
-}
-
-/** Changes how an interrupted run ends (a CLI may want to write its report first). */
-export function configureRestoreSignals(options: RestoreSignalOptions): void {
-  if (options.exit) exitFn = options.exit;
-  if (options.boundMs !== undefined) signalBoundMs = options.boundMs;
-}
-
-/** Restores in progress in this process (for tests and diagnostics). */
-export function activeRestoreCount(): number {
-  return active.size;
-}
-
-function onSignal(signal: NodeJS.Signals): void {
-  const code = SIGNAL_CODES[signal] ?? 1;
-  if (exiting) {
-    // A second interrupt: leave now; the journal stays on disk for `hagrade restore`.
-    exitFn(code);
-    return;
-  }
-  exiting = true;
-  const bound = setTimeout(() => exitFn(code), signalBoundMs);
-  void Promise.allSettled([...active].map((a) => a.run())).then(() => {
-    clearTimeout(bound);
-    exitFn(code);
   });
-}
-
-const handledSignals = (): NodeJS.Signals[] => (process.platform === "win32" ? ["SIGINT", "SIGTERM"] : ["SIGINT", "SIGTERM", "SIGHUP"]);
-
-function register(restore: ActiveRestore): void {
-  active.add(restore);
-  if (!signalsInstalled) {
-    for (const s of handledSignals()) process.on(s, onSignal);
-    signalsInstalled = true;
-  }
-}
-
-function unregister(restore: ActiveRestore): void {
-  active.delete(restore);
-  if (active.size === 0 && signalsInstalled && !exiting) {
-    for (const s of handledSignals()) process.off(s, onSignal);
-    signalsInstalled = false;
-  }
-}
-
-/**
- * Changes a lab machine for the time of `body`, and puts it back in every case.
- * Order: `before` (read) → journal written (pending) → `change` (applied) → body → `undo`
- * (undone) → `verify` with backoff (verified | failed). When the change fails, the body does not
- * run and the machine is verified (then undone if needed), since the change may have half landed.
- * SIGINT/SIGTERM while active: the undo runs, then the process exits 130/143.
- */
-export async function withRestore<T>(
-  ctx: RestoreContext,
-  step: RestoreStep,
-  body: (signal: AbortSignal) => Promise<T>,
-): Promise<RestoreOutcome<T>> {
-  const sudo = step.sudo ?? true;
-  const execOptions = { sudo, ...(step.execTimeoutMs !== undefined ? { timeoutMs: step.execTimeoutMs } : {}) };
-  const notStarted = (address: string, error: unknown, before?: BeforeState): RestoreOutcome<T> => ({
-    error,
-    restore: {
-      journalFile: ctx.journal.file,
-      host: step.host,
-      address,
-      description: step.description,
-      status: "not-started",
-      restored: true,
-      ...(before ? { before } : {}),
-      undo: [],
-      verify: [],
-    },
-  });
-  if (!ctx.pool.has(step.host)) {
-    return notStarted("", new RestoreStepError("unknown-host", { es: `No hay acceso SSH a ${step.host}.`, en: `There is no SSH access to ${step.host}.` }));
-  }
-  const host = ctx.pool.get(step.host);
-
-  let before: BeforeState | undefined;
-  if (step.before !== undefined) {
-    const outcome = await host.tryExec(step.before, execOptions);
-    if (!outcome.ok) return notStarted(host.address, outcome.error);
-    before = { command: step.before, code: outcome.result.code, stdout: outcome.result.stdout.slice(0, 4000) };
-  }
-
-  let entry: JournalEntry;
-  try {
-    entry = ctx.journal.add({
-      host: step.host,
-      address: host.address,
-      description: step.description,
-      ...(before ? { before } : {}),
-      change: step.change,
-      undo: step.undo,
-      verify: step.verify,
-      sudo,
-    });
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? String(error);
-    return notStarted(
-      host.address,
-      new RestoreStepError("journal-unwritable", {
-        es: `No se pudo escribir el diario de restauración ${ctx.journal.file} (${reason}); no se ha cambiado nada.`,
-        en: `Could not write the restore journal ${ctx.journal.file} (${reason}); nothing was changed.`,
-      }),
-      before,
-    );
-  }
-
-  const report = emptyReport(ctx.journal, entry);
-  let verifyFirst = false;
-  let running: Promise<RestoreReport> | undefined;
-  const restore: ActiveRestore = {
-    run: () =>
-      (running ??= restoreEntry(ctx.journal, entry, host, report, {
-        verifyAttempts: step.verifyAttempts ?? 6,
-        verifyDelayMs: step.verifyDelayMs ?? 500,
-        verifyFirst,
-        ...(step.execTimeoutMs !== undefined ? { execTimeoutMs: step.execTimeoutMs } : {}),
-      })),
-  };
-  register(restore);
-
-  let value: T | undefined;
-  let failure: unknown;
-  let failed = false;
-  try {
-    const changed = await host.tryExec(step.change, execOptions);
-    report.change = summary(step.change, changed);
-    if (!changed.ok) {
-      failed = true;
-      failure = changed.error;
-      verifyFirst = true;
-    } else if (changed.result.code !== 0) {
-      failed = true;
-      verifyFirst = true;
-      const said = changed.result.stderr.trim().split("\n")[0] ?? "";
-      failure = new RestoreStepError(
-        "change-failed",
-        {
-          es: `El cambio en ${step.host} falló (código ${String(changed.result.code)}${said ? `: ${said}` : ""}): ${step.change}`,
-          en: `The change on ${step.host} failed (exit ${String(changed.result.code)}${said ? `: ${said}` : ""}): ${step.change}`,
-        },
-        changed.result,
-      );
-    } else {
-      try {
-        ctx.journal.mark(entry, "applied");
-      } catch {
-        // Still pending on disk, which replays just as safely (verify first, then undo).
-      }
-      const controller = new AbortController();
-      let timer: NodeJS.Timeout | undefined;
-      const deadline =
-        step.timeoutMs === undefined
-          ? undefined
-          : new Promise<never>((_, reject) => {
-              timer = setTimeout(() => {
-                controller.abort();
-                reject(
-                  new RestoreStepError("body-timeout", {
-                    es: `La comprobación no terminó en ${step.timeoutMs} ms con ${step.host} cambiado; se ha restaurado.`,
-                    en: `The check did not finish within ${step.timeoutMs} ms while ${step.host} was changed; it was restored.`,
-                  }),
-                );
-              }, step.timeoutMs);
-            });
-      try {
-        const work = Promise.resolve().then(() => body(controller.signal));
-        value = await (deadline ? Promise.race([work, deadline]) : work);
-      } catch (error) {
-        failed = true;
-        failure = error;
-        controller.abort();
-      } finally {
-        clearTimeout(timer);
-      }
-    }
-  } finally {
-    await restore.run();
-    unregister(restore);
-  }
-  return failed ? { error: failure, restore: report } : { value: value as T, restore: report };
 }
 
 // ---- after a crash ---------------------------------------------------------------------------
@@ -611,6 +378,11 @@ export interface PendingJournal {
   /** The writing grader is still running on this machine (do not replay under it). */
   writerAlive: boolean;
   entries: JournalEntry[];
+  /**
+   * Set when the file cannot be read (cut short, damaged): something may still need restoring
+   * there, by hand. `lab` is then taken from the file's name.
+   */
+  unreadable?: string;
 }
 
 function processAlive(pid: number): boolean {
@@ -622,11 +394,19 @@ function processAlive(pid: number): boolean {
   }
 }
 
-function writerAlive(doc: Readonly<JournalDocument>): boolean {
+export function writerAlive(doc: Readonly<JournalDocument>): boolean {
   return doc.hostname === os.hostname() && doc.pid !== process.pid && processAlive(doc.pid);
 }
 
-/** Journals in `dir` with something left to restore, oldest first. A missing folder has none. */
+/** The lab a journal's file name starts with (RestoreJournal.create names it so). */
+function labOfFileName(name: string): string {
+  return name.slice(0, -JOURNAL_SUFFIX.length).replace(/-\d{8}T\d{6}-\d+-[a-z0-9]{1,4}$/, "");
+}
+
+/**
+ * Journals in `dir` with something left to restore, oldest first, and journals that cannot be
+ * read (listed with `unreadable`: they may hold a change nobody can replay). A missing folder has none.
+ */
 export function listPendingJournals(dir: string): PendingJournal[] {
   let names: string[];
   try {
@@ -635,11 +415,19 @@ export function listPendingJournals(dir: string): PendingJournal[] {
     return [];
   }
   const out: PendingJournal[] = [];
-  for (const name of names.filter((n) => n.endsWith(SUFFIX))) {
+  for (const name of names.filter((n) => n.endsWith(JOURNAL_SUFFIX))) {
+    const file = path.resolve(dir, name);
     let journal: RestoreJournal;
     try {
-      journal = RestoreJournal.load(path.join(dir, name));
-    } catch {
+      journal = RestoreJournal.load(file);
+    } catch (error) {
+      let createdAt = "";
+      try {
+        createdAt = statSync(file).mtime.toISOString();
+      } catch {
+        continue;
+      }
+      out.push({ file, lab: labOfFileName(name), createdAt, pid: 0, hostname: "", writerAlive: false, entries: [], unreadable: (error as Error).message });
       continue;
     }
     const entries = journal.unfinished();
@@ -657,53 +445,4 @@ export function listPendingJournals(dir: string): PendingJournal[] {
     });
   }
   return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
-}
-
-export interface ReplayReport {
-  file: string;
-  lab: string;
-  specPath?: string;
-  /** Every entry is verified now; the journal file is gone. */
-  complete: boolean;
-  /** Set when nothing was done because the run that wrote the journal is still alive. */
-  writerAlive?: boolean;
-  entries: RestoreReport[];
-  /** Per machine, what a person still has to run. */
-  leftToDo: ManualRestore[];
-}
-
-export interface ReplayOptions {
-  /** Replay even when the writing process still seems alive. */
-  force?: boolean;
-  verifyAttempts?: number;
-  verifyDelayMs?: number;
-  execTimeoutMs?: number;
-}
-
-/**
- * Finishes what an interrupted run left: for each unfinished entry, verify first (the change may
- * never have happened, or been undone already), else undo and verify with backoff.
- * Never throws for a machine that cannot be reached: that entry is returned in `leftToDo`.
- */
-export async function replayJournal(file: string, pool: SshPool, options: ReplayOptions = {}): Promise<ReplayReport> {
-  const journal = RestoreJournal.load(file);
-  const doc = journal.document;
-  const base = { file: journal.file, lab: doc.lab, ...(doc.specPath !== undefined ? { specPath: doc.specPath } : {}) };
-  if (!options.force && writerAlive(doc)) {
-    return { ...base, complete: false, writerAlive: true, entries: [], leftToDo: [] };
-  }
-  const entries: RestoreReport[] = [];
-  for (const entry of journal.unfinished()) {
-    const host = pool.has(entry.host) ? pool.get(entry.host) : undefined;
-    entries.push(
-      await restoreEntry(journal, entry, host, emptyReport(journal, entry), {
-        verifyAttempts: options.verifyAttempts ?? 6,
-        verifyDelayMs: options.verifyDelayMs ?? 500,
-        verifyFirst: true,
-        ...(options.execTimeoutMs !== undefined ? { execTimeoutMs: options.execTimeoutMs } : {}),
-      }),
-    );
-  }
-  const leftToDo = entries.flatMap((r) => (r.leftToDo ? [r.leftToDo] : []));
-  return { ...base, complete: journal.unfinished().length === 0, entries, leftToDo };
 }

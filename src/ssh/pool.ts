@@ -732,6 +732,19 @@ export class SshPool {
     return [...this.hosts.keys()];
   }
 
+  /**
+   * A new pool to the same machines, with the same credentials and options, that accepts only
+   * the given host key fingerprints (per target name) where given: `hagrade restore` reaches a
+   * machine only if it is the one a journal recorded.
+   */
+  withHostKeys(keys: ReadonlyMap<string, string>): SshPool {
+    const targets = [...this.hosts.values()].map((h) => {
+      const key = keys.get(h.name);
+      return key === undefined ? { ...h.target } : { ...h.target, hostKey: key };
+    });
+    return new SshPool(targets, this.options);
+  }
+
   /** Every command run in this pool, in time order. */
   commandLog(): CommandRecord[] {
     return [...this.hosts.values()].flatMap((h) => h.log).sort((a, b) => a.startedAt.localeCompare(b.startedAt));

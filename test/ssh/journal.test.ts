@@ -198,14 +198,106 @@ describe("replayJournal", () => {
   it("returns precisely what is left to do when the machine cannot be reached", async () => {
     const journal = RestoreJournal.create({ dir: journalDir, lab: "alumno-01" });
     const step = pageStep({ host: "webserver2" });
-    journal.add({ host: "webserver2", address: "root@10.0.0.12:22", description, change: step.change, undo: step.undo, verify: step.verify, sudo: true });
+    journal.add({ host: "webserver2", address: `root@${WEBSERVER}:2299`, description, change: step.change, undo: step.undo, verify: step.verify, sudo: true });
     const replay = await replayJournal(journal.file, pool, { verifyAttempts: 1 });
     expect(replay.complete).toBe(false);
     expect(replay.leftToDo).toEqual([
-      expect.objectContaining({ host: "webserver2", address: "root@10.0.0.12:22", commands: [step.undo, step.verify], description }),
+      expect.objectContaining({ host: "webserver2", address: `root@${WEBSERVER}:2299`, commands: [step.undo, step.verify], description }),
     ]);
     expect(replay.entries[0]?.verify[0]?.error).toBe("refused");
     expect(listPendingJournals(journalDir).map((j) => j.file)).toEqual([journal.file]);
+  });
+});
+
+describe("replay reaches only the machine the change was made on", () => {
+  const OTHER = "127.0.0.27";
+  const SAME = "127.0.0.28";
+  /** sshd logs every login it accepts: none may come from a replay refused. */
+  const accepted = (sshd: Sshd) => sshd.log().split("\n").filter((l) => /Accepted publickey/.test(l)).length;
+
+  it("refuses a journal of another lab, and a spec whose machine is another, naming both; nothing reaches that machine", async () => {
+    const other = await startSshd({ address: OTHER, authorizedKeys: [key.publicKey] });
+    const otherPool = new SshPool(
+      targets.map((t) => (t.name === "webserver1" ? { ...t, host: OTHER, hostKey: other.fingerprint } : t)),
+      { acceptNewHostKeys: false, connectTimeoutMs: 5000, execTimeoutMs: 10_000, sudo: "auto" },
+    );
+    try {
+      const journal = RestoreJournal.create({ dir: journalDir, lab: "alumno-01" });
+      const outcome = await withRestore({ journal, pool }, pageStep({ undo: "exit 1", verifyAttempts: 1 }), async () => "done");
+      expect(outcome.restore.status).toBe("failed");
+      const written = JSON.parse(readFileSync(journal.file, "utf8")) as JournalDocument;
+      expect(written.entries[0]?.target).toMatchObject({
+        name: "webserver1",
+        user: "root",
+        host: WEBSERVER,
+        port: 2222,
+        fingerprint: webserver.fingerprint,
+        via: { name: "balancer", host: BALANCER, port: 2222, fingerprint: balancer.fingerprint },
+      });
+      expect(readPage()).toBe("changed\n");
+
+      // `hagrade restore --spec B.yaml` with alumno-01's journal.
+      const wrongLab = await replayJournal(journal.file, pool, { lab: "alumno-02", verifyAttempts: 1 });
+      expect(wrongLab.complete).toBe(false);
+      expect(wrongLab.entries[0]).toMatchObject({ status: "refused" });
+      expect(wrongLab.entries[0]?.refused?.en).toContain('lab "alumno-01"');
+      expect(wrongLab.entries[0]?.refused?.en).toContain('lab "alumno-02"');
+      expect(wrongLab.entries[0]?.undo).toEqual([]);
+      expect(wrongLab.entries[0]?.verify).toEqual([]);
+
+      // A spec of the same lab name whose webserver1 is another machine.
+      const before = accepted(other);
+      const wrongMachine = await replayJournal(journal.file, otherPool, { lab: "alumno-01", verifyAttempts: 1 });
+      expect(wrongMachine.entries[0]).toMatchObject({ status: "refused" });
+      expect(wrongMachine.entries[0]?.refused?.en).toContain(`root@${WEBSERVER}:2222 via root@${BALANCER}:2222`);
+      expect(wrongMachine.entries[0]?.refused?.en).toContain(`root@${OTHER}:2222 via root@${BALANCER}:2222`);
+      expect(wrongMachine.leftToDo[0]?.text.en).toContain(webserver.fingerprint);
+      expect(accepted(other)).toBe(before);
+      expect(readPage()).toBe("changed\n");
+      expect(listPendingJournals(journalDir).map((j) => j.file)).toEqual([journal.file]);
+
+      // The right spec reaches the machine (put back by hand meanwhile: the journal's undo fails).
+      writeFileSync(page, "original\n");
+      const right = await replayJournal(journal.file, pool, { lab: "alumno-01" });
+      expect(right.entries[0]?.verify[0]?.code).toBe(0);
+      expect(right.complete).toBe(true);
+    } finally {
+      await otherPool.closeAll();
+      await other.stop();
+    }
+  });
+
+  it("refuses a machine at the same address whose host key is not the one journaled, before logging in", async () => {
+    const first = await startSshd({ address: SAME, authorizedKeys: [key.publicKey] });
+    const firstTargets = targets.map((t) => (t.name === "webserver1" ? { ...t, host: SAME, hostKey: first.fingerprint } : t));
+    const firstPool = new SshPool(firstTargets, { acceptNewHostKeys: false, connectTimeoutMs: 5000, execTimeoutMs: 10_000, sudo: "auto" });
+    const journal = RestoreJournal.create({ dir: journalDir, lab: "alumno-01" });
+    try {
+      const outcome = await withRestore({ journal, pool: firstPool }, pageStep({ undo: "exit 1", verifyAttempts: 1 }), async () => "done");
+      expect(outcome.restore.status).toBe("failed");
+    } finally {
+      await firstPool.closeAll();
+      await first.stop();
+    }
+    // Another lab's web server now answers at the same address (every student's is 192.168.100.11),
+    // and the spec at hand trusts its key.
+    const second = await startSshd({ address: SAME, authorizedKeys: [key.publicKey] });
+    const secondPool = new SshPool(
+      targets.map((t) => (t.name === "webserver1" ? { ...t, host: SAME, hostKey: second.fingerprint } : t)),
+      { acceptNewHostKeys: false, connectTimeoutMs: 5000, execTimeoutMs: 10_000, sudo: "auto" },
+    );
+    try {
+      const replay = await replayJournal(journal.file, secondPool, { lab: "alumno-01", verifyAttempts: 1 });
+      expect(replay.complete).toBe(false);
+      expect(replay.entries[0]).toMatchObject({ status: "refused", undo: [], verify: [] });
+      expect(replay.entries[0]?.refused?.en).toContain(second.fingerprint);
+      expect(replay.entries[0]?.refused?.en).toContain(first.fingerprint);
+      expect(accepted(second)).toBe(0);
+      expect(readPage()).toBe("changed\n");
+    } finally {
+      await secondPool.closeAll();
+      await second.stop();
+    }
   });
 });
 
@@ -247,6 +339,40 @@ async function startChild(step: RestoreStep): Promise<Child> {
   }
   return { pid: Number(match[1]), journalFile: match[2] ?? "", exitFile, exited, output: () => out, cleanup: killGroup };
 }
+
+describe("a journal that does not reach the disk whole", () => {
+  it("under a file size limit (ulimit -f), nothing is changed and the run says the journal could not be written", async () => {
+    const exitFile = path.join(dir, `exit-${caseNo}`);
+    // The state before is large, so the journal outgrows 4 KiB: writeSync then writes part of it.
+    const step = pageStep({ before: sh`printf '%03500d' 0; cat ${page}` });
+    const child = spawn("bash", ["-c", 'ulimit -f 4; exec node --import tsx test/ssh/restore-child.ts'], {
+      cwd: repoRoot,
+      env: { ...process.env, HAGRADE_STATE_DIR: path.join(dir, "state"), HAGRADE_RESTORE_CHILD: JSON.stringify({ targets, journalDir, step, exitFile }) },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+    await new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    expect(out).toMatch(/FINISHED "not-started" journal-unwritable/);
+    expect(out).not.toContain("APPLIED");
+    expect(readPage()).toBe("original\n");
+    // No journal, whole or cut, is left to mislead `hagrade restore`.
+    expect(existsSync(journalDir) ? readdirSync(journalDir) : []).toEqual([]);
+  });
+
+  it("a journal cut short is listed as pending with its path and why, not skipped", async () => {
+    const journal = RestoreJournal.create({ dir: journalDir, lab: "alumno-01" });
+    const step = pageStep();
+    journal.add({ host: "webserver1", address: `root@${WEBSERVER}:2222 via balancer`, description, change: step.change, undo: step.undo, verify: step.verify, sudo: true });
+    const text = readFileSync(journal.file, "utf8");
+    writeFileSync(journal.file, text.slice(0, Math.floor(text.length / 2)));
+    const pending = listPendingJournals(journalDir);
+    expect(pending).toHaveLength(1);
+    expect(pending[0]).toMatchObject({ file: journal.file, lab: "alumno-01", entries: [] });
+    expect(pending[0]?.unreadable).toMatch(/cut short or damaged/);
+  });
+});
 
 describe("an interrupted grader", () => {
   it("kill -9 in the middle leaves a pending journal that replayJournal completes", async () => {

@@ -27,5 +27,6 @@ const outcome = await withRestore({ journal, pool }, config.step, async (signal)
   await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
   clearInterval(alive);
 });
-process.stdout.write(`FINISHED ${JSON.stringify(outcome.restore.status)}\n`);
+const kind = outcome.error && typeof outcome.error === "object" && "kind" in outcome.error ? String(outcome.error.kind) : "";
+process.stdout.write(`FINISHED ${JSON.stringify(outcome.restore.status)} ${kind}\n`);
 await pool.closeAll();
