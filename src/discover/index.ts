@@ -280,6 +280,8 @@ export async function discoverLab(options: DiscoverOptions): Promise<DiscoveryRe
       return { ok: false, kind: "bad-input", message: t(`El spec descubierto no carga: ${formatProblems(loaded.problems, "es")}`, `The discovered spec does not load: ${formatProblems(loaded.problems, "en")}`), fix: t("Revise --template.", "Check --template."), commands };
     }
     const all = resolveSshTargets(loaded.spec, environment);
+    // How each key was met the first time (the second connection finds it in the scratch file).
+    const firstContact = new Map(pool.names().map((name) => [name, pool!.get(name).hostKey?.hostKey] as const));
     await pool.closeAll();
     const full = await poolFor(all, registry, poolOptions);
     if (!(full instanceof SshPool)) return { ok: false, kind: "bad-input", message: full, fix: t("Revise la clave.", "Check the key."), commands };
@@ -295,7 +297,7 @@ export async function discoverLab(options: DiscoverOptions): Promise<DiscoveryRe
     const hostKeys: HostKeySeen[] = [];
     for (const name of pool.names()) {
       const info = pool.get(name).hostKey;
-      if (info && info.fingerprint) hostKeys.push({ name, address: pool.get(name).address, fingerprint: info.fingerprint, keyType: info.keyType, how: info.hostKey });
+      if (info && info.fingerprint) hostKeys.push({ name, address: pool.get(name).address, fingerprint: info.fingerprint, keyType: info.keyType, how: firstContact.get(name) ?? info.hostKey });
     }
     const lab: DiscoveredLab = { ...partial, differences: differences(partial, reading, found.sharedHost) };
     await vipNote(lab, options, notes, balancerTarget);
