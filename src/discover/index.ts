@@ -297,7 +297,9 @@ export async function discoverLab(options: DiscoverOptions): Promise<DiscoveryRe
     const hostKeys: HostKeySeen[] = [];
     for (const name of pool.names()) {
       const info = pool.get(name).hostKey;
-      if (info && info.fingerprint) hostKeys.push({ name, address: pool.get(name).address, fingerprint: info.fingerprint, keyType: info.keyType, how: firstContact.get(name) ?? info.hostKey });
+      // A balancer read on this machine (hostKey "local") has no host key to pin.
+      const how = firstContact.get(name) ?? info?.hostKey;
+      if (info && info.fingerprint && how !== undefined && how !== "local") hostKeys.push({ name, address: pool.get(name).address, fingerprint: info.fingerprint, keyType: info.keyType, how });
     }
     const lab: DiscoveredLab = { ...partial, differences: differences(partial, reading, found.sharedHost) };
     await vipNote(lab, options, notes, balancerTarget);
