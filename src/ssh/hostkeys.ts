@@ -42,6 +42,23 @@ export function knownHostsName(host: string, port: number): string {
   return port === 22 ? lower : `[${lower}]:${port}`;
 }
 
+/** The machine a host is reached through (its jump host). */
+export interface JumpRef {
+  host: string;
+  port: number;
+}
+
+/**
+ * The name a machine reached through a jump host is filed under: its own name, `@`, the jump
+ * host's name (`10.221.0.11@10.220.1.1`). Every student's web servers have the same internal
+ * addresses (192.168.100.11 and .12) behind their own balancer: filed by the address alone, the
+ * second lab of a class would be refused as a changed key. OpenSSH reads the same line with
+ * `HostKeyAlias 10.221.0.11@10.220.1.1`.
+ */
+export function knownHostsNameVia(host: string, port: number, via?: JumpRef): string {
+  return via ? `${knownHostsName(host, port)}@${knownHostsName(via.host, via.port)}` : knownHostsName(host, port);
+}
+
 export interface KnownHostsEntry {
   /** 1-based line number in the file. */
   line: number;
@@ -127,6 +144,8 @@ export interface HostKeyPolicy {
   pinnedFingerprint?: string;
   knownHostsPath: string;
   acceptNew: boolean;
+  /** The jump host this machine is reached through: it is filed under both names (knownHostsNameVia). */
+  via?: JumpRef;
 }
 
 async function readKnownHosts(file: string): Promise<{ text: string; error?: string }> {
@@ -140,12 +159,11 @@ async function readKnownHosts(file: string): Promise<{ text: string; error?: str
 }
 
 /** Host key types already on file for a host, so the handshake can ask for one of those first. */
-export async function knownKeyTypes(host: string, port: number, knownHostsPath: string): Promise<string[]> {
+export async function knownKeyTypes(host: string, port: number, knownHostsPath: string, via?: JumpRef): Promise<string[]> {
   const { text } = await readKnownHosts(knownHostsPath);
-  const name = knownHostsName(host, port);
-  const types = parseKnownHosts(text)
-    .filter((e) => e.marker === undefined && hostFieldMatches(e.hostField, name))
-    .map((e) => e.keyType);
+  const entries = parseKnownHosts(text).filter((e) => e.marker === undefined);
+  const under = (name: string) => entries.filter((e) => hostFieldMatches(e.hostField, name)).map((e) => e.keyType);
+  const types = [...under(knownHostsNameVia(host, port, via)), ...(via ? under(knownHostsName(host, port)) : [])];
   return [...new Set(types)];
 }
 
@@ -191,9 +209,14 @@ export async function checkHostKey(keyBlob: Buffer, policy: HostKeyPolicy): Prom
     return { verdict: "changed", fingerprint, keyType, expectedFingerprint: expected, reason: `${keyType} key` };
   }
   const { text, error } = await readKnownHosts(policy.knownHostsPath);
-  const name = knownHostsName(policy.host, policy.port);
-  const entries = parseKnownHosts(text).filter((e) => e.marker !== "@cert-authority" && hostFieldMatches(e.hostField, name));
-  const revoked = entries.find((e) => e.marker === "@revoked" && e.keyBlob.equals(keyBlob));
+  const name = knownHostsNameVia(policy.host, policy.port, policy.via);
+  const all = parseKnownHosts(text).filter((e) => e.marker !== "@cert-authority");
+  const entries = all.filter((e) => hostFieldMatches(e.hostField, name));
+  // Behind a jump host, the bare address (what `ssh -J` files) may be any lab's machine at that
+  // address: a key there that matches is trusted; one that differs proves nothing either way.
+  const bare = policy.via ? all.filter((e) => e.marker === undefined && hostFieldMatches(e.hostField, knownHostsName(policy.host, policy.port))) : [];
+  const bareName = knownHostsName(policy.host, policy.port);
+  const revoked = all.find((e) => e.marker === "@revoked" && e.keyBlob.equals(keyBlob) && (hostFieldMatches(e.hostField, name) || hostFieldMatches(e.hostField, bareName)));
   if (revoked) {
     return {
       verdict: "changed",
@@ -205,16 +228,22 @@ export async function checkHostKey(keyBlob: Buffer, policy: HostKeyPolicy): Prom
     };
   }
   const plain = entries.filter((e) => e.marker === undefined);
-  if (plain.some((e) => e.keyBlob.equals(keyBlob))) return { verdict: "trusted", fingerprint, keyType, source: "known_hosts" };
-  const sameType = plain.find((e) => e.keyType === keyType);
-  if (sameType) {
+  if (plain.some((e) => e.keyBlob.equals(keyBlob)) || bare.some((e) => e.keyBlob.equals(keyBlob))) {
+    return { verdict: "trusted", fingerprint, keyType, source: "known_hosts" };
+  }
+  // Any key on file for this name, of this type or another, and this one is not it: the machine
+  // changed (or is not the one on file). A server that has the known key offers it (the
+  // handshake asks for the types on file first), so another type is no reason to file this one.
+  const onFile = plain.find((e) => e.keyType === keyType) ?? plain[0];
+  if (onFile) {
     return {
       verdict: "changed",
       fingerprint,
       keyType,
-      expectedFingerprint: fingerprintOf(sameType.keyBlob),
+      expectedFingerprint: fingerprintOf(onFile.keyBlob),
       knownHostsPath: policy.knownHostsPath,
-      knownHostsLine: sameType.line,
+      knownHostsLine: onFile.line,
+      ...(onFile.keyType !== keyType ? { reason: `it showed a ${keyType} key; ${onFile.keyType} is on file` } : {}),
     };
   }
   if (!policy.acceptNew) {

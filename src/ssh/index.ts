@@ -19,11 +19,12 @@ export {
   fingerprintOf,
   normalizeFingerprint,
   knownHostsName,
+  knownHostsNameVia,
   parseKnownHosts,
   hostFieldMatches,
   checkHostKey,
 } from "./hostkeys.js";
-export type { HostKeyDecision, HostKeyPolicy, KnownHostsEntry } from "./hostkeys.js";
+export type { HostKeyDecision, HostKeyPolicy, KnownHostsEntry, JumpRef } from "./hostkeys.js";
 export {
   RestoreJournal,
   listPendingJournals,

@@ -265,6 +265,13 @@ export class SshHost {
     return config;
   }
 
+  /** The jump host's address, under which (with this machine's) its host key is filed. */
+  private via(): { host: string; port: number } | undefined {
+    if (this.target.jump === undefined) return undefined;
+    const jump = this.pool.get(this.target.jump).target;
+    return { host: jump.host, port: jump.port };
+  }
+
   private async jumpSocket(): Promise<ClientChannel | undefined> {
     const jumpName = this.target.jump;
     // Jumping through this machine is connecting from it.
@@ -367,7 +374,7 @@ export class SshHost {
     if (this.target.hostKey === undefined) {
       // Like OpenSSH, ask for a key type already on file, so a host known by its ECDSA key is not
       // reported unknown because the server would have preferred to show its Ed25519 key.
-      const preferred = hostKeyAlgorithmsFor(await knownKeyTypes(this.target.host, this.target.port, knownHostsPath));
+      const preferred = hostKeyAlgorithmsFor(await knownKeyTypes(this.target.host, this.target.port, knownHostsPath, this.via()));
       // ssh2's "prepend" skips names already in its list, hence remove-then-prepend (in this key order).
       if (preferred.length > 0) config.algorithms = { serverHostKey: { remove: preferred, prepend: preferred } as never };
     }
@@ -379,6 +386,7 @@ export class SshHost {
     }
 
     let decision: HostKeyDecision | undefined;
+    const via = this.via();
     config.hostVerifier = (key: Buffer, verify: (valid: boolean) => void): void => {
       checkHostKey(key, {
         host: this.target.host,
@@ -386,6 +394,7 @@ export class SshHost {
         ...(this.target.hostKey !== undefined ? { pinnedFingerprint: this.target.hostKey } : {}),
         knownHostsPath,
         acceptNew: this.options.acceptNewHostKeys || this.target.acceptNewHostKey === true,
+        ...(via ? { via } : {}),
       }).then(
         (d) => {
           decision = d;

@@ -2,7 +2,9 @@
  * A class graded with `hagrade batch --disruptive` is killed (SIGKILL) while every lab has a web
  * server stopped. The three labs have the same server network (10.221.0.11 and .12 behind each
  * one's own balancer, as every student's lab has the lab text's 192.168.100.11 and .12).
- * A plain `hagrade restore`, run from another folder, must find the batch's journals, bring each
+ * The labs share one known_hosts, empty at first (--accept-new-host-keys): each student's web
+ * server is filed under its own balancer, so the second and third labs are not refused as
+ * changed keys. A plain `hagrade restore`, run from another folder, must find the batch's journals, bring each
  * lab back exactly as it was, and send each lab only its own undo: checked against what every
  * host's sshd logged after the kill.
  */
@@ -77,10 +79,13 @@ describe("hagrade batch --disruptive killed with SIGKILL, labs with the same ser
     expect(new Set(labs.map((l) => l.spec.backends[0]!.address))).toEqual(new Set(["10.221.0.11"]));
     const template = join(work, "template.yaml");
     writeFileSync(template, readFileSync(labs[0]!.specPath, "utf8"));
+    // One known_hosts for the class, empty: every key is learnt on first use, as a teacher's would be.
+    const knownHosts = join(work, "known_hosts");
+    writeFileSync(knownHosts, "");
     const header = "id,vip.address,balancer.serviceAddress,balancer.ssh.host,grader.sourceAddresses,ssh.privateKey,ssh.knownHosts";
     const rows = labs.map((lab, i) => {
       const s = lab.spec;
-      return [`S${i + 1}`, s.vip.address, s.balancer.serviceAddress, s.balancer.ssh.host, `"[${s.grader.sourceAddresses.slice(0, 2).join(", ")}]"`, s.ssh.privateKey, s.ssh.knownHosts].join(",");
+      return [`S${i + 1}`, s.vip.address, s.balancer.serviceAddress, s.balancer.ssh.host, `"[${s.grader.sourceAddresses.slice(0, 2).join(", ")}]"`, s.ssh.privateKey, knownHosts].join(",");
     });
     writeFileSync(join(work, "roster.csv"), [header, ...rows].join("\n") + "\n");
     const out = join(work, "out");
@@ -90,7 +95,7 @@ describe("hagrade batch --disruptive killed with SIGKILL, labs with the same ser
 
     const before = await Promise.all(labs.map(labState));
     const batch = hagrade(
-      ["batch", "--roster", join(work, "roster.csv"), "--spec-template", template, "--out", out, "--disruptive", "--part", "proxy", "--only", "net.vip-http,proxy.failover", "--concurrency", String(LABS), "--lang", "en"],
+      ["batch", "--roster", join(work, "roster.csv"), "--spec-template", template, "--out", out, "--disruptive", "--part", "proxy", "--only", "net.vip-http,proxy.failover", "--concurrency", String(LABS), "--accept-new-host-keys", "--lang", "en"],
       work,
       env,
     );
@@ -102,6 +107,10 @@ describe("hagrade batch --disruptive killed with SIGKILL, labs with the same ser
     expect(applied().size, batch.output()).toBe(LABS);
     batch.child.kill("SIGKILL");
     await batch.exited;
+
+    // Each student's webserver1 (the same address in every lab) is filed under its own balancer.
+    const filed = readFileSync(knownHosts, "utf8");
+    for (const lab of labs) expect(filed).toContain(`10.221.0.11@${lab.spec.balancer.ssh.host} `);
 
     const killed = await Promise.all(labs.map(labState));
     killed.forEach((state, i) => expect(state, `lab ${i} is changed by the killed batch`).not.toBe(before[i]));

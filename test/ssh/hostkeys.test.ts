@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SshError, SshPool, hostFieldMatches, knownHostsName, parseKnownHosts, sshErrorOutcome, type SshPoolOptions, type SshTarget } from "../../src/ssh/index.js";
+import { SshError, SshPool, checkHostKey, hostFieldMatches, knownHostsName, knownHostsNameVia, parseKnownHosts, sshErrorOutcome, type SshPoolOptions, type SshTarget } from "../../src/ssh/index.js";
 import { fingerprintOfLine, keygenFingerprint, makeClientKey, makeTempDir, startSshd, type ClientKey, type Sshd } from "./sshd.js";
 
 const ADDRESS = "127.0.0.24";
@@ -123,6 +123,51 @@ describe("host keys against known_hosts", () => {
     const error = await connectError(pool({ knownHostsPath: file }));
     expect(error.kind).toBe("host-key-changed");
     expect(error.text.en).toContain("revoked");
+  });
+});
+
+describe("host keys in a class", () => {
+  const blob = (line: string) => Buffer.from(line.split(/\s+/)[1] ?? "", "base64");
+
+  it("web servers at the same address behind different balancers are filed apart, and each is trusted with its own key", async () => {
+    const file = knownHostsFile("");
+    const ws1OfLabA = otherHostKeyLine("ed25519");
+    const ws1OfLabB = otherHostKeyLine("ed25519");
+    const viaA = { host: "10.220.1.1", port: 22 };
+    const viaB = { host: "10.220.2.1", port: 22 };
+    const policy = (via: { host: string; port: number }) => ({ host: "192.168.100.11", port: 22, knownHostsPath: file, acceptNew: true, via });
+    expect(await checkHostKey(blob(ws1OfLabA), policy(viaA))).toMatchObject({ verdict: "added" });
+    // The second student's webserver1: same address, another machine, another key.
+    expect(await checkHostKey(blob(ws1OfLabB), policy(viaB))).toMatchObject({ verdict: "added" });
+    expect(readFileSync(file, "utf8")).toBe(`192.168.100.11@10.220.1.1 ${ws1OfLabA}\n192.168.100.11@10.220.2.1 ${ws1OfLabB}\n`);
+    expect(knownHostsNameVia("192.168.100.11", 2222, { host: "10.220.2.1", port: 2200 })).toBe("[192.168.100.11]:2222@[10.220.2.1]:2200");
+    expect(await checkHostKey(blob(ws1OfLabA), { ...policy(viaA), acceptNew: false })).toMatchObject({ verdict: "trusted" });
+    expect(await checkHostKey(blob(ws1OfLabB), { ...policy(viaB), acceptNew: false })).toMatchObject({ verdict: "trusted" });
+    // Lab B's key where lab A's machine is filed is a changed key.
+    expect(await checkHostKey(blob(ws1OfLabB), policy(viaA))).toMatchObject({ verdict: "changed", knownHostsLine: 1 });
+  });
+
+  it("behind a jump host, the bare address (as ssh -J files it) trusts its own key and is no proof against another", async () => {
+    const known = otherHostKeyLine("ed25519");
+    const file = knownHostsFile(`192.168.100.11 ${known}\n`);
+    const policy = { host: "192.168.100.11", port: 22, knownHostsPath: file, acceptNew: false, via: { host: "10.220.1.1", port: 22 } };
+    expect(await checkHostKey(blob(known), policy)).toMatchObject({ verdict: "trusted" });
+    // Another student's machine at that address: not known here, and not a changed key either.
+    expect(await checkHostKey(blob(otherHostKeyLine("ed25519")), policy)).toMatchObject({ verdict: "unknown" });
+    // Without a jump host the bare address is the machine itself: a changed key.
+    const { via: _via, ...direct } = policy;
+    expect(await checkHostKey(blob(otherHostKeyLine("ed25519")), direct)).toMatchObject({ verdict: "changed" });
+  });
+
+  it("with acceptNewHostKeys, a key of another type for a host already on file is a changed key (refused before logging in)", async () => {
+    const content = `${NAME} ${otherHostKeyLine("rsa")}\n`;
+    const file = knownHostsFile(content);
+    // The server has no RSA key: it shows its Ed25519 key instead.
+    const error = await connectError(pool({ knownHostsPath: file }, { acceptNewHostKeys: true }));
+    expect(error.kind).toBe("host-key-changed");
+    expect(error.details.knownHostsLine).toBe(1);
+    expect(error.text.en).toContain("rsa");
+    expect(readFileSync(file, "utf8")).toBe(content);
   });
 });
 
