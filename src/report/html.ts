@@ -3,6 +3,7 @@ import type { Reporter } from "./reporter.js";
 import { writeReport } from "./output.js";
 import { WORDS, eventKind, fieldName, formatDuration, formatNumber, kindTitle, labelText, type EventKind, type Words } from "./i18n.js";
 import type { FileReporterOptions } from "./junit.js";
+import { fixNext, oneLine, outcomeCount, overviewRows, shownCounts, SUMMARY_WORDS, OVERVIEW_ORDER, type CheckState, type Since } from "./overview.js";
 
 /**
  * One self-contained HTML page: inline CSS and SVG drawn here, no scripts, no fetches, so it
@@ -33,8 +34,6 @@ const BADGE: Record<Outcome, { bg: string; fg: string; symbol: string }> = {
   skipped: { bg: "#757575", fg: "#fff", symbol: "–" },
 };
 
-const OUTCOMES: Outcome[] = ["pass", "fail", "inconclusive", "error", "skipped"];
-
 interface Page {
   lang: Lang;
   w: Words;
@@ -45,7 +44,7 @@ interface Page {
   colour(label: string): string;
 }
 
-export function renderHtml(result: RunResult, { lang, redact = (t) => t }: FileReporterOptions): string {
+export function renderHtml(result: RunResult, { lang, redact = (t) => t, since }: FileReporterOptions): string {
   const w = WORDS[lang];
   const palette = new Map<string, string>();
   for (const label of backendLabels(result)) palette.set(label, BACKEND_COLOURS[palette.size % BACKEND_COLOURS.length] ?? UNKNOWN_COLOUR);
@@ -68,6 +67,10 @@ export function renderHtml(result: RunResult, { lang, redact = (t) => t }: FileR
 </head>
 <body>
 ${header(result, page)}
+${fixNextSection(result, page)}
+${since ? sinceSection(since, page) : ""}
+${filterInputs(result)}
+${overviewSection(result, page)}
 <main>
 <h2>${escapeHtml(w.checks)}</h2>
 ${result.checks.map((c) => card(c, page)).join("\n")}
@@ -94,10 +97,13 @@ function header(r: RunResult, p: Page): string {
     [w.sshCommands, escapeHtml(formatNumber(lang, r.traffic.sshCommands))],
     [w.version, p.show(r.tool.version)],
   ];
-  const counts = OUTCOMES.map((o) => {
-    const b = BADGE[o];
-    return `<li><span class="badge" style="background:${b.bg};color:${b.fg}">${b.symbol} ${r.counts[o] ?? 0} ${escapeHtml(w.outcomePlural[o] ?? o)}</span></li>`;
-  }).join("");
+  // Only the outcomes that happened, failures first.
+  const counts = shownCounts(r)
+    .map(([o, n]) => {
+      const b = BADGE[o];
+      return `<li><span class="badge" style="background:${b.bg};color:${b.fg}">${b.symbol} ${escapeHtml(outcomeCount(lang, o, n))}</span></li>`;
+    })
+    .join("");
   const notes = r.notes.length
     ? `<section class="notes"><h2>${escapeHtml(w.notes)}</h2><ul>${r.notes.map((n) => `<li>${p.show(n[lang])}</li>`).join("")}</ul></section>`
     : "";
@@ -113,6 +119,67 @@ function header(r: RunResult, p: Page): string {
 <ul class="counts">${counts}</ul>
 ${notes}
 </header>`;
+}
+
+/** The failed checks' fixes in rubric order, each linked to its card: what to do first. */
+function fixNextSection(r: RunResult, p: Page): string {
+  const s = SUMMARY_WORDS[p.lang];
+  const fixes = fixNext(r);
+  const body = fixes.length
+    ? `<ol>${fixes.map((c) => `<li><a href="#${p.show(`check-${c.id}`)}"><code>${p.show(c.id)}</code></a> ${p.show(c.fix[p.lang])}</li>`).join("")}</ol>`
+    : `<p>${escapeHtml(s.nothingToFix)}</p>`;
+  return `<section id="fix-next" class="fix-next"><h2>${escapeHtml(s.fixNext)}</h2>${body}</section>`;
+}
+
+/** `--since`: the checks whose outcome or points changed from an earlier result. */
+function sinceSection(since: Since, p: Page): string {
+  const s = SUMMARY_WORDS[p.lang];
+  const state = (st: CheckState | undefined) =>
+    st ? `${badge(st.outcome, p)} ${escapeHtml(formatNumber(p.lang, st.points, decimals(st.points)))}/${escapeHtml(formatNumber(p.lang, st.maxPoints, decimals(st.maxPoints)))}` : escapeHtml(s.notGraded);
+  const rows = since.changes.map(
+    (c) => `<li><a href="#${p.show(`check-${c.id}`)}"><code>${p.show(c.id)}</code></a> ${p.show(c.title[p.lang])}: ${state(c.before)} → ${state(c.after)}</li>`,
+  );
+  const score = `${formatNumber(p.lang, since.score, decimals(since.score))} / ${formatNumber(p.lang, since.maxScore, decimals(since.maxScore))}`;
+  return `<section id="since" class="since"><h2>${escapeHtml(s.since)} <code>${p.show(since.file)}</code> <small>(${escapeHtml(score)})</small></h2>${
+    rows.length ? `<ul>${rows.join("")}</ul>` : `<p>${escapeHtml(s.noChange)}</p>`
+  }</section>`;
+}
+
+/**
+ * The filter by outcome, without a script (the page's CSP allows none): one radio input per
+ * outcome that happened, before the overview and the cards, so `:checked ~` hides what is not chosen.
+ */
+function filterInputs(r: RunResult): string {
+  const shown = shownCounts(r).map(([o]) => o);
+  return [`<input type="radio" name="show" id="show-all" class="filter" checked>`, ...shown.map((o) => `<input type="radio" name="show" id="show-${o}" class="filter">`)].join("\n");
+}
+
+/** Every check on one screen, failures first: check, outcome, points, one line, linked to its card. */
+function overviewSection(r: RunResult, p: Page): string {
+  const { w, lang } = p;
+  const s = SUMMARY_WORDS[lang];
+  const labels = [
+    `<label for="show-all">${escapeHtml(s.all)} (${r.checks.length})</label>`,
+    ...shownCounts(r).map(([o, n]) => `<label for="show-${o}">${BADGE[o].symbol} ${escapeHtml(w.outcome[o] ?? o)} (${n})</label>`),
+  ];
+  const rows = overviewRows(r).map(
+    (c) => `<tr class="row-${c.outcome}">
+<td class="ov-check"><a href="#${p.show(`check-${c.id}`)}"><code>${p.show(c.id)}</code></a> <span class="ov-title">${p.show(c.title[lang])}</span></td>
+<td class="ov-outcome">${badge(c.outcome, p)}</td>
+<td class="ov-points">${escapeHtml(formatNumber(lang, c.points, decimals(c.points)))}/${escapeHtml(formatNumber(lang, c.maxPoints, decimals(c.maxPoints)))}</td>
+<td class="ov-message">${p.show(oneLine(c.message[lang]))}</td>
+</tr>`,
+  );
+  return `<section id="overview" class="overview">
+<h2>${escapeHtml(s.overview)}</h2>
+<div class="filters"><span>${escapeHtml(s.filter)}:</span> ${labels.join(" ")}</div>
+<table>
+<thead><tr><th>${escapeHtml(s.check)}</th><th>${escapeHtml(s.outcome)}</th><th>${escapeHtml(s.points)}</th><th>${escapeHtml(s.message)}</th></tr></thead>
+<tbody>
+${rows.join("\n")}
+</tbody>
+</table>
+</section>`;
 }
 
 function badge(o: Outcome, p: Page): string {
@@ -479,7 +546,29 @@ th,td{border:1px solid var(--line);padding:3px 6px;text-align:left;vertical-alig
 details{margin:.2rem 0}
 summary{cursor:pointer}
 footer{color:var(--muted);font-size:.8rem;margin:1.5rem 0}
-@media (max-width:540px){body{padding:8px;font-size:14px}.big{font-size:2.4rem}}
+.fix-next ol{margin:.3rem 0;padding-left:1.4rem}.fix-next li{margin:.25rem 0}
+.since ul{margin:.3rem 0;padding-left:1.2rem}
+.overview table{width:100%}
+.ov-points{white-space:nowrap}
+.ov-title{color:var(--muted)}
+.filter{position:absolute;opacity:0;width:1px;height:1px;margin:0}
+.filters{display:flex;flex-wrap:wrap;gap:6px;align-items:center;margin:.3rem 0 .6rem}
+.filters label{border:1px solid var(--line);border-radius:14px;padding:2px 10px;cursor:pointer;font-size:.85rem}
+#show-all:checked~.overview label[for=show-all]${OVERVIEW_ORDER.map((o) => `,#show-${o}:checked~.overview label[for=show-${o}]`).join("")}{background:#1a1a1a;color:#fff;border-color:#1a1a1a}
+${OVERVIEW_ORDER.map((o) => `#show-${o}:checked~.overview tbody tr:not(.row-${o}),#show-${o}:checked~main .card:not(.outcome-${o})`).join(",")}{display:none}
+.filter:focus-visible~.overview .filters{outline:2px solid #1565c0;outline-offset:2px}
+.card:target{outline:3px solid #1565c0;outline-offset:2px}
+@media (max-width:540px){body{padding:8px;font-size:14px}.big{font-size:2.4rem}
+ .overview thead{display:none}
+ .overview table,.overview tbody{display:block}
+ .overview tr{display:grid;grid-template-columns:1fr auto;gap:2px 8px;border-top:1px solid var(--line);padding:6px 0}
+ .overview td{border:0;padding:0;overflow-wrap:anywhere}
+ .overview .ov-check{grid-row:1 / 3;grid-column:1}
+ .overview .ov-outcome{grid-row:1;grid-column:2}
+ .overview .ov-points{grid-row:2;grid-column:2;text-align:right}
+ .overview .ov-message{grid-column:1 / -1}
+}
+@media print{.filters,.filter{display:none}}
 @media print{
  body{max-width:none;padding:0;font-size:11pt}
  .card{border-left-width:4px}

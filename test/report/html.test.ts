@@ -68,8 +68,8 @@ describe("HTML scorecard", () => {
   it("has the lab's facts on top: counts per outcome, date, duration and hagrade version", async () => {
     const result = brokenLab();
     for (const [lang, date, duration, counts] of [
-      ["en", "10 March 2025", "93.5 s", ["passed", "failed", "inconclusive", "grader errors", "skipped"]],
-      ["es", "10 de marzo de 2025", "93,5 s", ["superadas", "fallidas", "no concluyentes", "fallos del evaluador", "omitidas"]],
+      ["en", "10 March 2025", "93.5 s", ["failed", "grader error", "inconclusive", "passed", "skipped"]],
+      ["es", "10 de marzo de 2025", "93,5 s", ["fallidas", "fallo del evaluador", "no concluyente", "superada", "omitida"]],
     ] as const) {
       const { file } = await render(result, `facts-${lang}.html`, lang);
       const w = (await import("../../src/report/i18n.js")).WORDS[lang];
@@ -79,11 +79,47 @@ describe("HTML scorecard", () => {
       expect(fact(w.duration)).toBe(duration);
       expect(fact(w.version)).toBe(result.tool.version);
       expect(fact(w.httpRequests)).toBe("512");
-      const symbols = ["✔", "✘", "?", "!", "–"];
-      const tally = [result.counts.pass, result.counts.fail, result.counts.inconclusive, result.counts.error, result.counts.skipped];
-      expect(tally).toEqual([1, 2, 1, 1, 1]);
+      // Failures first, each noun in the number its count asks for.
+      const symbols = ["✘", "!", "?", "✔", "–"];
+      const tally = [result.counts.fail, result.counts.error, result.counts.inconclusive, result.counts.pass, result.counts.skipped];
+      expect(tally).toEqual([2, 1, 1, 1, 1]);
       for (const [i, word] of counts.entries()) expect(xpath(file, `string(//header/ul[@class='counts']/li[${i + 1}])`)).toBe(`${symbols[i]} ${tally[i]} ${word}`);
     }
+  });
+
+  it("opens on the overview: fix next in rubric order, then every check failures first, each row linked to its card", async () => {
+    const result = brokenLab();
+    const { file } = await render(result, "overview-en.html", "en");
+    // The overview and the fix-next list come before the first card.
+    expect(xpath(file, "count(//section[@id='overview'][following::article[contains(@class,'card')]])")).toBe("1");
+    expect(xpath(file, "count(//section[@id='fix-next'][following::section[@id='overview']])")).toBe("1");
+    const rowIds = Array.from({ length: result.checks.length }, (_, i) => xpath(file, `string(//section[@id='overview']//tbody/tr[${i + 1}]/td[1]//code)`));
+    expect(rowIds).toEqual(["net.vip-http", "proxy.failover", "proxy.modules", "proxy.loadfactor", "proxy.sticky", "proxy.routeid-cookie"]);
+    for (const [i, id] of rowIds.entries()) {
+      const c = result.checks.find((x) => x.id === id)!;
+      const row = `//section[@id='overview']//tbody/tr[${i + 1}]`;
+      expect(xpath(file, `string(${row}/@class)`)).toBe(`row-${c.outcome}`);
+      expect(xpath(file, `string(${row}//a/@href)`)).toBe(`#check-${id}`);
+      expect(xpath(file, `count(//article[@id='check-${id}'])`)).toBe("1");
+      expect(xpath(file, `string(${row}/td[3])`)).toBe(`${c.points}/${c.maxPoints}`);
+      // One line of the message, never the whole story.
+      expect(xpath(file, `string(${row}/td[4])`)).not.toContain("\n");
+    }
+    // Fix next: only the failed checks, in the rubric's order, each linked to its card.
+    expect(xpath(file, "count(//section[@id='fix-next']//li)")).toBe("2");
+    expect(xpath(file, "string(//section[@id='fix-next']//li[1]//a/@href)")).toBe("#check-net.vip-http");
+    expect(xpath(file, "string(//section[@id='fix-next']//li[2]//a/@href)")).toBe("#check-proxy.failover");
+    expect(xpath(file, "string(//section[@id='fix-next']//li[2])")).toContain("Check that webserver2 is in the balancer.");
+    // A filter per outcome that happened, plus "all".
+    expect(xpath(file, "count(//input[@name='show'])")).toBe("6");
+
+    // A lab where everything passed: no zero counts, one filter besides "all", nothing to fix.
+    const ok = await render(passingLab(), "overview-pass-en.html", "en");
+    expect(xpath(ok.file, "count(//header/ul[@class='counts']/li)")).toBe("1");
+    expect(xpath(ok.file, "string(//header/ul[@class='counts']/li)")).toBe(`✔ ${passingLab().checks.length} passed`);
+    expect(xpath(ok.file, "count(//input[@name='show'])")).toBe("2");
+    expect(xpath(ok.file, "count(//section[@id='fix-next']//li)")).toBe("0");
+    expect(xpath(ok.file, "string(//section[@id='fix-next']/p)")).toBe("Nothing to fix: no check failed.");
   });
 
   it("draws each share with its confidence interval's whiskers and the expected share's mark", async () => {
@@ -218,12 +254,13 @@ describe("HTML scorecard", () => {
     : !playwright
       ? "playwright-core is not installed"
       : undefined;
-  it.skipIf(browserMissing !== undefined)(`renders in headless Chromium without dialogs or console errors${browserMissing ? ` — skipped: ${browserMissing}` : ""}`, async () => {
+  it.skipIf(browserMissing !== undefined)(`renders in headless Chromium: the filter and the overview links work, nothing is fetched, it reads at 360 px, no dialogs or console errors${browserMissing ? ` — skipped: ${browserMissing}` : ""}`, async () => {
     const { chromium: launcher } = (await import(/* optional */ PLAYWRIGHT)) as {
       chromium: {
         launchPersistentContext(dir: string, o: object): Promise<{
           newPage(): Promise<{
-            on(e: string, f: (x: { type?: () => string; text?: () => string; dismiss?: () => Promise<void> }) => void): void;
+            on(e: string, f: (x: { type?: () => string; text?: () => string; dismiss?: () => Promise<void>; url?: () => string }) => void): void;
+            click(selector: string): Promise<void>;
             goto(u: string): Promise<unknown>;
             screenshot(o: object): Promise<unknown>;
             setViewportSize(size: { width: number; height: number }): Promise<void>;
@@ -255,19 +292,49 @@ describe("HTML scorecard", () => {
           if (m.type?.() === "error") errors.push(m.text?.() ?? "");
         });
         page.on("pageerror", (e) => errors.push(String(e)));
+        // Offline: the page asks for nothing but itself.
+        const requests: string[] = [];
+        page.on("request", (r) => requests.push(r.url?.() ?? "?"));
         await page.goto(`file://${file}`);
         await mkdir(join("reports", "screenshots"), { recursive: true });
         await page.screenshot({ path: join("reports", "screenshots", `scorecard-${lang}.png`), fullPage: true });
-        // On a phone (375 px wide): wide charts and tables scroll inside their box, the page itself never sideways.
-        await page.setViewportSize({ width: 375, height: 812 });
+        // The filter by outcome, without a script: "failed" leaves only the failed rows and cards.
+        const shown = () =>
+          page.evaluate<{ rows: string[]; cards: string[] }>(
+            "({ rows: [...document.querySelectorAll('#overview tbody tr')].filter((e) => e.getClientRects().length > 0).map((e) => e.className), cards: [...document.querySelectorAll('article.card')].filter((e) => e.getClientRects().length > 0).map((e) => e.id) })",
+          );
+        expect((await shown()).rows).toHaveLength(6);
+        await page.click("label[for=show-fail]");
+        expect(await shown()).toEqual({ rows: ["row-fail", "row-fail"], cards: ["check-net.vip-http", "check-proxy.failover"] });
+        await page.click("label[for=show-error]");
+        expect(await shown()).toEqual({ rows: ["row-error"], cards: ["check-proxy.modules"] });
+        await page.click("label[for=show-all]");
+        expect((await shown()).cards).toHaveLength(6);
+        // A row's link lands on its card.
+        await page.click("#overview a[href='#check-proxy.modules']");
+        const landed = await page.evaluate<{ hash: string; top: number; height: number }>(
+          "({ hash: location.hash, top: document.getElementById('check-proxy.modules').getBoundingClientRect().top, height: window.innerHeight })",
+        );
+        expect(landed.hash).toBe("#check-proxy.modules");
+        expect(landed.top).toBeGreaterThanOrEqual(-1);
+        expect(landed.top).toBeLessThan(landed.height / 2);
+        // On a phone (360 px wide): wide charts and tables scroll inside their box, the page itself never sideways.
+        await page.setViewportSize({ width: 360, height: 780 });
         await page.goto(`file://${file}`);
         const phone = await page.evaluate<{ width: number; scrollWidth: number; bodyWidth: number; cards: number }>(
           "({ width: window.innerWidth, scrollWidth: document.documentElement.scrollWidth, bodyWidth: document.body.scrollWidth, cards: document.querySelectorAll('article.card').length })",
         );
-        expect(phone.width).toBe(375);
+        expect(phone.width).toBe(360);
         expect(phone.cards).toBeGreaterThan(0);
         expect(phone.scrollWidth, "the page is wider than the phone").toBeLessThanOrEqual(phone.width);
         expect(phone.bodyWidth).toBeLessThanOrEqual(phone.width);
+        // The overview reads on a phone: no cell cut off or wider than the screen, text not shrunk.
+        const cells = await page.evaluate<{ clipped: number; widest: number; smallestFont: number }>(
+          "(() => { const tds = [...document.querySelectorAll('#overview td')]; return { clipped: tds.filter((e) => e.scrollWidth > e.clientWidth + 1).length, widest: Math.max(...tds.map((e) => e.getBoundingClientRect().right)), smallestFont: Math.min(...tds.map((e) => parseFloat(getComputedStyle(e).fontSize))) }; })()",
+        );
+        expect(cells.clipped).toBe(0);
+        expect(cells.widest).toBeLessThanOrEqual(phone.width);
+        expect(cells.smallestFont).toBeGreaterThanOrEqual(12);
         await page.screenshot({ path: join("reports", "screenshots", `scorecard-phone-${lang}.png`), fullPage: true });
         // Printed: the PDF Chromium writes for "print to PDF".
         await page.emulateMedia({ media: "print" });
@@ -275,6 +342,8 @@ describe("HTML scorecard", () => {
         expect(pdf.subarray(0, 5).toString("latin1")).toBe("%PDF-");
         expect(pdf.length).toBeGreaterThan(10_000);
         expect(dialogs).toEqual([]);
+        expect(requests.filter((u) => !u.startsWith("file://"))).toEqual([]);
+        expect(requests.length).toBeGreaterThan(0);
         expect(errors).toEqual([]);
       } finally {
         await context.close();
