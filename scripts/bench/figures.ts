@@ -1,10 +1,20 @@
 /**
  * The bench's figures, computed from saved RunResults alone (no lab, no clock): the phases of a
- * grade, their medians over runs, the fixed-sample comparison of each statistical decision and
- * the targets. Pure, so test/bench can check them on hand-made results.
+ * grade, their medians over runs, each statistical decision beside its yardstick and the
+ * targets. Pure, so test/bench can check them on hand-made results.
  */
 import type { CheckResult, Evidence, RunResult } from "../../src/runner/types.js";
-import { fixedSampleSize, plausibleAlternatives, toWeightTable, type Weights } from "../../src/stats/index.js";
+import {
+  DEFAULT_MAX_CYCLE,
+  fewestAmongCycles,
+  fewestAmongSchedulers,
+  fixedSampleSize,
+  plausibleAlternatives,
+  schedulerCycles,
+  toWeightTable,
+  type SchedulerCycles,
+  type Weights,
+} from "../../src/stats/index.js";
 
 /** The middle value (mean of the two middle ones for an even count); undefined for none. */
 export function median(values: readonly number[]): number | undefined {
@@ -214,22 +224,35 @@ export function medianPhases(runs: readonly PhaseFigure[][]): PhaseFigure[] {
   });
 }
 
-export interface FixedSampleComparison {
+/**
+ * A ratio decision of a grade beside what the same question costs another way, like with
+ * like: a decision of the sequential test beside the fixed-sample test at the same α, β and
+ * alternatives; a decision of the exact-cycle rule beside the fewest answers that identify
+ * the lab's cycle (docs/bench.md).
+ */
+export interface DecisionComparison {
   check: string;
   sample: string;
   expectedRatio: string;
   method: string;
   alpha: number;
   beta: number;
-  /** Requests the sequential decision used on the lab. */
+  /** Requests the decision used on the lab. */
   sequentialN: number;
-  /** Smallest n of a fixed-sample test at the same α, β and alternatives; undefined beyond its search bound. */
+  /** Which yardstick `baselineN` is. */
+  baseline: "fixed-sample" | "identify-cycle";
+  baselineN: number | undefined;
+  /** Smallest n of a fixed-sample test at the same α, β and alternatives (two backends). */
   fixedN: number | undefined;
-  /** sequentialN / fixedN. */
+  /** The fewest of these answers after which no cycle of up to maxCycle requests with other shares fits them. */
+  identifyN: number | undefined;
+  /** The same among IPVS rr/wrr and Apache byrequests cycles of two backends weighted 1..100. */
+  identifySchedulersN: number | undefined;
+  /** sequentialN / baselineN. */
   requestRatio: number | undefined;
-  /** The sample's own time, and what fixedN requests take at the same measured rate. */
+  /** The sample's own time, and what baselineN requests take at the same measured rate. */
   sequentialMs: number;
-  fixedMs: number | undefined;
+  baselineMs: number | undefined;
 }
 
 interface RatioEvidence {
@@ -239,6 +262,8 @@ interface RatioEvidence {
   beta: number;
   expectedRatio: string;
   expectedShares: Record<string, number>;
+  maxCycle?: number;
+  cycle?: { period: number };
 }
 
 /** Expected weights by label from a verdict's ratio text ("3:1") and the labels of its shares. */
@@ -271,14 +296,39 @@ export function fixedSampleFor(expected: Weights, alpha: number, beta: number): 
   return n;
 }
 
+/** Every cycle of two backends weighted 1..100 (about a second to build: once, and only when needed). */
+let twoBackendCycles: SchedulerCycles | undefined;
+
 /**
- * Each ratio decision of a grade (sample evidence carrying a `ratio` verdict) against the
- * fixed-sample test. The time of n requests is the check's own measured rate (requests over
- * its wall time), which already includes the spec's rate bound.
+ * How many of the sample's answers identify its cycle: among every cycle of up to maxCycle
+ * requests (the exact-cycle rule's own question), and among the real schedulers' cycles.
  */
-export function fixedSampleComparisons(result: RunResult, vipCheckIds: ReadonlySet<string>): FixedSampleComparison[] {
+export function identifyFor(sequence: readonly string[], ratio: RatioEvidence): { identifyN?: number; identifySchedulersN?: number } {
+  const labels = Object.keys(ratio.expectedShares);
+  const period = ratio.cycle?.period;
+  if (period === undefined) return {};
+  const codes = sequence.slice(0, ratio.n).map((label) => labels.indexOf(label));
+  // Errors or unknown pages in the cycle: nothing to identify among the schedulers' cycles.
+  if (codes.some((c) => c < 0)) return {};
+  const out: { identifyN?: number; identifySchedulersN?: number } = {};
+  const identifyN = fewestAmongCycles(codes, period, ratio.maxCycle ?? DEFAULT_MAX_CYCLE);
+  if (identifyN !== undefined) out.identifyN = identifyN;
+  if (labels.length === 2) {
+    twoBackendCycles ??= schedulerCycles(2, 100);
+    const n = fewestAmongSchedulers(codes, period, twoBackendCycles);
+    if (n !== undefined) out.identifySchedulersN = n;
+  }
+  return out;
+}
+
+/**
+ * Each ratio decision of a grade (sample evidence carrying a `ratio` verdict) against its
+ * yardstick. The time of n requests is the check's own measured rate (requests over its wall
+ * time), which already includes the spec's rate bound.
+ */
+export function decisionComparisons(result: RunResult, vipCheckIds: ReadonlySet<string>): DecisionComparison[] {
   const intervals = checkIntervals(result, vipCheckIds);
-  const out: FixedSampleComparison[] = [];
+  const out: DecisionComparison[] = [];
   for (const c of result.checks) {
     const requests = c.traffic?.httpRequests ?? 0;
     // A sample shared through memo is judged where it was taken (the check that sent it).
@@ -290,6 +340,10 @@ export function fixedSampleComparisons(result: RunResult, vipCheckIds: ReadonlyS
       if (!ratio || typeof ratio.n !== "number") continue;
       const expected = expectedWeights(ratio);
       const fixedN = expected ? fixedSampleFor(expected, ratio.alpha, ratio.beta) : undefined;
+      const sequence = e.kind === "sample" && Array.isArray(e.sequence) ? (e.sequence as string[]) : [];
+      const identify = ratio.method === "exact-cycle" ? identifyFor(sequence, ratio) : {};
+      const baseline = ratio.method === "exact-cycle" ? "identify-cycle" : "fixed-sample";
+      const baselineN = baseline === "identify-cycle" ? identify.identifyN : fixedN;
       out.push({
         check: c.id,
         sample: String(e.name),
@@ -298,10 +352,14 @@ export function fixedSampleComparisons(result: RunResult, vipCheckIds: ReadonlyS
         alpha: ratio.alpha,
         beta: ratio.beta,
         sequentialN: ratio.n,
+        baseline,
+        baselineN,
         fixedN,
-        requestRatio: fixedN ? ratio.n / fixedN : undefined,
+        identifyN: identify.identifyN,
+        identifySchedulersN: identify.identifySchedulersN,
+        requestRatio: baselineN ? ratio.n / baselineN : undefined,
         sequentialMs: msPerRequest !== undefined ? Math.round(msPerRequest * ratio.n) : 0,
-        fixedMs: msPerRequest !== undefined && fixedN ? Math.round(msPerRequest * fixedN) : undefined,
+        baselineMs: msPerRequest !== undefined && baselineN ? Math.round(msPerRequest * baselineN) : undefined,
       });
     }
   }
@@ -309,21 +367,24 @@ export function fixedSampleComparisons(result: RunResult, vipCheckIds: ReadonlyS
 }
 
 /** Median of the comparisons of several runs, per check and sample. */
-export function medianComparisons(runs: readonly FixedSampleComparison[][]): FixedSampleComparison[] {
-  const keys: FixedSampleComparison[] = [];
+export function medianComparisons(runs: readonly DecisionComparison[][]): DecisionComparison[] {
+  const keys: DecisionComparison[] = [];
   for (const run of runs) for (const c of run) if (!keys.some((k) => k.check === c.check && k.sample === c.sample)) keys.push(c);
   return keys.map((k) => {
     const same = runs.flatMap((run) => run.filter((c) => c.check === k.check && c.sample === k.sample));
-    const m = (get: (c: FixedSampleComparison) => number | undefined) => median(same.map(get).filter((v): v is number => v !== undefined));
+    const m = (get: (c: DecisionComparison) => number | undefined) => median(same.map(get).filter((v): v is number => v !== undefined));
+    const round = (v: number | undefined) => (v !== undefined ? Math.round(v) : undefined);
     const sequentialN = Math.round(m((c) => c.sequentialN) ?? 0);
-    const fixedN = k.fixedN;
-    const fixedMs = m((c) => c.fixedMs);
+    const baselineN = round(m((c) => c.baselineN));
     return {
       ...k,
       sequentialN,
-      requestRatio: fixedN ? sequentialN / fixedN : undefined,
+      baselineN,
+      identifyN: round(m((c) => c.identifyN)),
+      identifySchedulersN: round(m((c) => c.identifySchedulersN)),
+      requestRatio: baselineN ? sequentialN / baselineN : undefined,
       sequentialMs: Math.round(m((c) => c.sequentialMs) ?? 0),
-      fixedMs: fixedMs !== undefined ? Math.round(fixedMs) : undefined,
+      baselineMs: round(m((c) => c.baselineMs)),
     };
   });
 }

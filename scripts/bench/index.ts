@@ -1,7 +1,9 @@
 /**
  * `npm run bench`: brings up the reference labs, grades them several times and prints, per phase
  * of a grade, the median wall time, requests and SSH commands, each beside its baseline:
- * (a) statistical checks vs a fixed-sample test at the same α and β, (b) the grade vs the same
+ * (a) each statistical decision vs its yardstick (the exact-cycle rule vs the fewest answers that
+ * identify the cycle, the sequential test vs a fixed-sample test at the same α and β, also on
+ * simulated random labs), (b) the grade vs the same
  * checks one after another, (c) the probe loop vs curl in a shell loop; then k labs side by side
  * and peak RSS. Writes <out>/bench.json. Every lab it starts is taken down, also on Ctrl-C.
  */
@@ -10,13 +12,14 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Part, RunResult } from "../../src/runner/types.js";
-import { failoverDetectMs, fixedSampleComparisons, median, medianComparisons, medianPhases, phasesOf } from "./figures.js";
+import { decisionComparisons, failoverDetectMs, median, medianComparisons, medianPhases, phasesOf } from "./figures.js";
 import { gradeOnce, gradeProblems, loadLabSpec, VIP_CHECK_IDS } from "./grading.js";
 import { describeMachine } from "./machine.js";
 import { parseBenchArgs, type BenchOptions } from "./options.js";
 import { netnsLabIndexes, sweepOrphans } from "./orphans.js";
 import { parallelBench, type ParallelFigure } from "./parallel.js";
 import { probeLoopVsCurl, type ProbeLoopBench } from "./probe-loop.js";
+import { randomWorkload } from "./random-workload.js";
 import { formatMs } from "./report.js";
 import { renderReport, targetsOf, type BenchReport, type GradeSeries, type PartBench } from "./summary.js";
 
@@ -96,7 +99,7 @@ async function benchLab(part: Part, specPath: string, options: BenchOptions, jou
     ratePerSecond: spec.sampling.ratePerSecond,
     grade,
     sequential: { ...seq, ratio: (median(grade.wallMsRuns) ?? Number.NaN) / (median(seq.wallMsRuns) ?? Number.NaN) },
-    statistics: medianComparisons(concurrent.map((r) => fixedSampleComparisons(r, VIP_CHECK_IDS))),
+    statistics: medianComparisons(concurrent.map((r) => decisionComparisons(r, VIP_CHECK_IDS))),
   };
   if (!options.quick) {
     const disruptive: RunResult[] = [];
@@ -186,6 +189,9 @@ async function main(): Promise<number> {
     parts: {},
     targets: [],
   };
+  const simulated = options.quick ? 500 : 2000;
+  log(`sequential test vs fixed-sample test on simulated random labs: ${simulated} runs each`);
+  report.randomWorkload = randomWorkload(simulated);
   if (options.part !== "lvs") {
     const proxy = await benchProxy(options, journalDir);
     report.parts.proxy = proxy.part;

@@ -3,15 +3,16 @@
  * Pure, so a saved bench.json can be rendered again and test/bench can check the rendering.
  */
 import type { Part } from "../../src/runner/types.js";
-import { median, type FixedSampleComparison, type PhaseFigure } from "./figures.js";
+import { median, type DecisionComparison, type PhaseFigure } from "./figures.js";
 import { machineLine, type Machine } from "./machine.js";
 import type { BenchOptions } from "./options.js";
 import type { ParallelFigure } from "./parallel.js";
 import type { ProbeLoopBench } from "./probe-loop.js";
+import type { RandomWorkloadFigure } from "./random-workload.js";
 import { formatMs, formatRatio, formatTable, missedTargets, phaseTable, requestTarget, timeTarget, type PhaseRow, type TargetResult } from "./report.js";
 
 /** The issue's targets on the reference labs (2-core machine). */
-export const TARGETS = { proxyMs: 5_000, proxyDisruptiveMs: 15_000, lvsMs: 20_000, requestRatio: 0.5 };
+export const TARGETS = { proxyMs: 5_000, proxyDisruptiveMs: 15_000, lvsMs: 20_000, requestRatio: 0.5, cycleRatio: 1.05 };
 
 export interface GradeSeries {
   runs: number;
@@ -27,7 +28,7 @@ export interface PartBench {
   ratePerSecond: number;
   grade: GradeSeries;
   sequential: GradeSeries & { ratio: number };
-  statistics: FixedSampleComparison[];
+  statistics: DecisionComparison[];
   disruptive?: GradeSeries & { rejoinWaitMs: number; detectionMs: number; detectMs: number | undefined };
 }
 
@@ -42,6 +43,8 @@ export interface BenchReport {
   parts: Partial<Record<Part, PartBench>>;
   probeLoop?: ProbeLoopBench;
   parallel?: ParallelFigure[];
+  /** The sequential test vs the fixed-sample test on simulated random labs (no lab needed). */
+  randomWorkload?: RandomWorkloadFigure[];
   targets: TargetResult[];
 }
 
@@ -74,7 +77,20 @@ export function targetsOf(report: BenchReport): TargetResult[] {
       );
     }
   }
-  for (const p of Object.values(report.parts)) for (const c of p.statistics) out.push(requestTarget(c, TARGETS.requestRatio));
+  for (const p of Object.values(report.parts)) for (const c of p.statistics) out.push(requestTarget(c, TARGETS.requestRatio, TARGETS.cycleRatio));
+  for (const f of report.randomWorkload ?? []) {
+    const measured = f.ratio ?? Number.POSITIVE_INFINITY;
+    const met = measured <= TARGETS.requestRatio;
+    out.push({
+      name: `random ${f.truth} lab, expected ${f.expected}: median requests ≤ ½ fixed-sample`,
+      measure: `median ${f.medianN} requests of the sequential test / fixed-sample n ${f.fixedN ?? "?"}`,
+      limit: TARGETS.requestRatio,
+      measured: Number.isFinite(measured) ? Math.round(measured * 1000) / 1000 : measured,
+      unit: "ratio",
+      met,
+      ...(met ? {} : { heldBackBy: `random ${f.truth} lab`, why: "the truth is close to the expected ratio or to an alternative: the sequential test's steps are small there" }),
+    });
+  }
   return out;
 }
 
@@ -87,7 +103,10 @@ export function phaseRows(report: BenchReport): PhaseRow[] {
       if (phase.kind === "statistical") {
         const c = p.statistics.find((s) => s.check === phase.phase);
         if (c) {
-          row.baseline = `fixed-sample n=${c.fixedN ?? "?"} (${formatMs(c.fixedMs ?? Number.NaN)})`;
+          row.baseline =
+            c.baseline === "identify-cycle"
+              ? `identifies the cycle: ${c.baselineN ?? "?"} (rr/wrr/byrequests ≤ 100: ${c.identifySchedulersN ?? "?"})`
+              : `fixed-sample n=${c.baselineN ?? "?"} (${formatMs(c.baselineMs ?? Number.NaN)})`;
           if (c.requestRatio !== undefined) row.ratio = c.requestRatio;
           const t = report.targets.find((x) => x.name.startsWith(`${c.check} (`));
           if (t) row.target = t;
@@ -149,6 +168,25 @@ export function renderReport(report: BenchReport): string {
           mib(f.gradingPeakRssKiB),
           mib(f.rssBeforeKiB),
           mib(f.maxRssKiB),
+        ]),
+      ),
+    );
+  }
+  if (report.randomWorkload?.length) {
+    lines.push("");
+    lines.push(
+      formatTable(
+        ["random lab (simulated)", "expected", "runs", "right", "median n", "p95 n", "undecided @400", "fixed-sample n", "median / fixed"],
+        report.randomWorkload.map((f) => [
+          `i.i.d. ${f.truth}`,
+          f.expected,
+          String(f.runs),
+          `${((100 * f.right) / Math.max(1, f.runs)).toFixed(1)}%`,
+          String(f.medianN),
+          String(f.p95N),
+          `${(100 * f.undecidedAt400).toFixed(1)}%`,
+          f.fixedN !== undefined ? String(f.fixedN) : "—",
+          formatRatio(f.ratio),
         ]),
       ),
     );

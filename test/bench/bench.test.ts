@@ -6,8 +6,8 @@
 import { describe, expect, it } from "vitest";
 import {
   checkIntervals,
+  decisionComparisons,
   failoverPhases,
-  fixedSampleComparisons,
   fixedSampleFor,
   median,
   medianPhases,
@@ -16,6 +16,7 @@ import {
   type PhaseFigure,
 } from "../../scripts/bench/figures.js";
 import { parseBenchArgs } from "../../scripts/bench/options.js";
+import { randomWorkload } from "../../scripts/bench/random-workload.js";
 import { explainPhase, formatTable, requestTarget, timeTarget } from "../../scripts/bench/report.js";
 import { renderReport, targetsOf, type BenchReport } from "../../scripts/bench/summary.js";
 import type { CheckResult, Evidence, RunResult } from "../../src/runner/types.js";
@@ -38,12 +39,17 @@ function check(id: string, startMs: number, durationMs: number, traffic: { httpR
   };
 }
 
+/** Apache byrequests 3:1 as a lone client sees it: 1,1,2,1 over and over. */
+const byrequests31 = (n: number): string[] => Array.from({ length: n }, (_, i) => (i % 4 === 2 ? "webserver2" : "webserver1"));
+
 function ratioSample(n: number, expectedRatio: string, method = "exact-cycle"): Evidence {
+  const cycle = method === "exact-cycle" ? { cycle: { period: 4 }, maxCycle: 199 } : {};
   return {
     kind: "sample",
     name: "keep-alive",
-    ratio: { n, method, alpha: 0.001, beta: 0.001, expectedRatio, expectedShares: { webserver1: 0.75, webserver2: 0.25 } },
-  };
+    sequence: byrequests31(n),
+    ratio: { n, method, alpha: 0.001, beta: 0.001, expectedRatio, expectedShares: { webserver1: 0.75, webserver2: 0.25 }, ...cycle },
+  } as unknown as Evidence;
 }
 
 function grade(checks: CheckResult[], durationMs: number, preflightMs = 50): RunResult {
@@ -81,7 +87,7 @@ function sampleGrade(): RunResult {
       ]),
       check("net.ip-forward", 40, 200, { httpRequests: 0, sshCommands: 1 }),
       // Started waiting at 40 ms; the lock was free from the start.
-      check("proxy.round-robin", 40, 300, { httpRequests: 56, sshCommands: 0 }, [ratioSample(56, "3:1")]),
+      check("proxy.round-robin", 40, 300, { httpRequests: 202, sshCommands: 0 }, [ratioSample(202, "3:1")]),
       // Also started waiting at 40 ms, but ran only once round-robin released the lock at 340 ms.
       check("proxy.sticky", 40, 600, { httpRequests: 47, sshCommands: 0 }),
     ],
@@ -113,9 +119,9 @@ describe("phases of a grade", () => {
     const byName = Object.fromEntries(phases.map((p) => [p.phase, p]));
     expect(byName["SSH inspection"]).toMatchObject({ wallMs: 500, sshCommands: 5, httpRequests: 0, sshCommandMs: 125 });
     expect(byName["preflight"]).toMatchObject({ wallMs: 50, httpRequests: 1 });
-    expect(byName["proxy.round-robin"]).toMatchObject({ kind: "statistical", wallMs: 300, httpRequests: 56 });
+    expect(byName["proxy.round-robin"]).toMatchObject({ kind: "statistical", wallMs: 300, httpRequests: 202 });
     expect(byName["stickiness"]).toMatchObject({ wallMs: 300, httpRequests: 47 });
-    expect(byName["whole grade"]).toMatchObject({ wallMs: 700, httpRequests: 104, sshCommands: 5 });
+    expect(byName["whole grade"]).toMatchObject({ wallMs: 700, httpRequests: 250, sshCommands: 5 });
   });
 
   it("splits a failover by its events and its restore report", () => {
@@ -152,29 +158,53 @@ describe("phases of a grade", () => {
   });
 });
 
-describe("baseline (a): the fixed-sample test at the same α and β", () => {
-  it("is the n docs/statistics.md publishes for the lab's ratios", () => {
+describe("baseline (a): each decision beside its yardstick", () => {
+  it("the fixed-sample n docs/statistics.md publishes for the lab's ratios", () => {
     expect(fixedSampleFor({ webserver1: 1, webserver2: 1 }, 0.001, 0.001)).toBe(353);
     expect(fixedSampleFor({ webserver1: 3, webserver2: 1 }, 0.001, 0.001)).toBe(2664);
     expect(fixedSampleFor({ a: 1, b: 1, c: 1 }, 0.001, 0.001)).toBeUndefined();
   });
 
-  it("compares the requests a decision used, and its time at the check's own rate", () => {
-    const [c, ...rest] = fixedSampleComparisons(sampleGrade(), VIP);
+  it("an exact-cycle decision beside the fewest answers that identify the cycle", () => {
+    const [c, ...rest] = decisionComparisons(sampleGrade(), VIP);
     expect(rest).toEqual([]);
-    expect(c).toMatchObject({ check: "proxy.round-robin", sequentialN: 56, fixedN: 2664, sequentialMs: 300 });
-    expect(c!.requestRatio).toBeCloseTo(56 / 2664, 6);
-    // 56 requests took 300 ms: 2664 take 2664·300/56 ms.
-    expect(c!.fixedMs).toBe(Math.round((2664 * 300) / 56));
-    expect(requestTarget(c!).met).toBe(true);
+    // 1,1,2,1 from its first phase: a cycle of 199 fits the first 201 answers with other shares.
+    expect(c).toMatchObject({ check: "proxy.round-robin", method: "exact-cycle", baseline: "identify-cycle", sequentialN: 202, baselineN: 202, fixedN: 2664, sequentialMs: 300, baselineMs: 300 });
+    // Among the real schedulers' cycles (two backends weighted up to 100) fewer answers do.
+    expect(c!.identifySchedulersN).toBeGreaterThan(100);
+    expect(c!.identifySchedulersN).toBeLessThan(202);
+    expect(c!.requestRatio).toBe(1);
+    expect(requestTarget(c!)).toMatchObject({ met: true, name: "proxy.round-robin (keep-alive) requests ≤ 1.05× the fewest that identify the cycle" });
   });
 
-  it("misses the ½ target when the sequential test needed too many requests, and says why", () => {
+  it("a sequential-test decision beside the fixed-sample test, at the check's own rate", () => {
     const slow = grade([check("proxy.round-robin", 0, 9000, { httpRequests: 1800, sshCommands: 0 }, [ratioSample(1800, "3:1", "sprt")])], 9000);
-    const target = requestTarget(fixedSampleComparisons(slow, VIP)[0]!);
+    const c = decisionComparisons(slow, VIP)[0]!;
+    expect(c).toMatchObject({ baseline: "fixed-sample", baselineN: 2664, sequentialMs: 9000 });
+    expect(c.requestRatio).toBeCloseTo(1800 / 2664, 6);
+    // 1800 requests took 9 s: 2664 take 2664·9000/1800 ms.
+    expect(c.baselineMs).toBe(Math.round((2664 * 9000) / 1800));
+    const target = requestTarget(c);
     expect(target.met).toBe(false);
     expect(target.heldBackBy).toBe("proxy.round-robin");
     expect(target.why).toMatch(/sequential test/);
+  });
+
+  it("the sequential test beside the fixed-sample test on simulated random labs", () => {
+    const figures = randomWorkload(200);
+    expect(figures.map((f) => [f.expected, f.truth, f.fixedN])).toEqual([
+      ["1:1", "1:1", 353],
+      ["2:1", "2:1", 1131],
+      ["3:1", "3:1", 2664],
+      ["3:1", "2:1", 2664],
+      ["3:1", "4:1", 2664],
+    ]);
+    for (const f of figures) {
+      expect(f.right / f.runs, `${f.truth} expected ${f.expected}`).toBeGreaterThanOrEqual(0.98);
+      expect(f.ratio, `${f.truth} expected ${f.expected}`).toBeLessThan(1);
+    }
+    // A random 3:1 lab is not decided within the default budget of 400.
+    expect(figures[2]?.undecidedAt400).toBe(1);
   });
 });
 
@@ -242,7 +272,7 @@ describe("the printed report", () => {
           ratePerSecond: 200,
           grade: { runs: 1, wallMsRuns: [6000], phases, problems: [] },
           sequential: { runs: 1, wallMsRuns: [8000], phases, problems: [], ratio: 0.75 },
-          statistics: fixedSampleComparisons(slowGrade, VIP),
+          statistics: decisionComparisons(slowGrade, VIP),
         },
       },
       parallel: [

@@ -27,104 +27,17 @@ import {
   decisionPlan,
   createRatioDecider,
   isProportional,
-  leastRotation,
   MIN_REPETITIONS,
-  schedulerCycle,
   type DecisionPlan,
   type RatioOptions,
   type RatioVerdict,
-  type SchedulerName,
+  type SchedulerCycles as Domain,
+  type SchedulerWord as Word,
   type Weights,
 } from "../../src/stats/index.js";
 
-export interface Word {
-  /** One cycle, shortest period, label indexes; rotated to its least rotation. */
-  cycle: Uint8Array;
-  /** Per label index, within one cycle. */
-  counts: number[];
-  /** Configurations (scheduler × reduced weight vector × list order) that give this cycle. */
-  configurations: number;
-  /** One of them, for messages. */
-  example: { scheduler: SchedulerName; weights: number[]; order: number[] };
-}
-
-export interface Domain {
-  k: number;
-  maxWeight: number;
-  /** Weight vectors enumerated (maxWeight^k). */
-  vectors: number;
-  /** Scheduler × vector × list order. */
-  configurations: number;
-  words: Word[];
-  /** Σ periods: the number of (cycle, phase) sequences. */
-  states: number;
-}
-
-function gcd(a: number, b: number): number {
-  while (b !== 0) [a, b] = [b, a % b];
-  return a;
-}
-
-function permutations(k: number): number[][] {
-  if (k === 1) return [[0]];
-  const out: number[][] = [];
-  for (const rest of permutations(k - 1)) {
-    for (let i = 0; i <= rest.length; i++) out.push([...rest.slice(0, i), k - 1, ...rest.slice(i)]);
-  }
-  return out;
-}
-
-/**
- * Every cycle IPVS rr, IPVS wrr and Apache byrequests produce for k backends with weights
- * 1..maxWeight each, in every list order, as distinct cyclic words (a vector and its multiples
- * give the same cycle; the work is done once per reduced vector).
- */
-export function domainWords(k: number, maxWeight: number, schedulers: readonly SchedulerName[]): Domain {
-  const orders = permutations(k);
-  const byKey = new Map<string, Word>();
-  const reduced = new Set<string>();
-  let vectors = 0;
-  const weights = new Array<number>(k).fill(1);
-  const visit = (): void => {
-    vectors++;
-    const g = weights.reduce((acc, w) => gcd(acc, w), 0);
-    const vector = weights.map((w) => w / g);
-    const reducedKey = vector.join(",");
-    // A multiple of a vector already done gives the same cycles (both schedulers scale).
-    if (reduced.has(reducedKey)) return;
-    reduced.add(reducedKey);
-    for (const scheduler of schedulers) {
-      for (const order of orders) {
-        const raw = schedulerCycle(scheduler, vector, order);
-        const start = leastRotation(raw);
-        const cycle = new Uint8Array(raw.length);
-        for (let i = 0; i < raw.length; i++) cycle[i] = raw[(start + i) % raw.length] ?? 0;
-        const key = String.fromCharCode(...Array.from(cycle, (c) => 48 + c));
-        const word = byKey.get(key);
-        if (word) {
-          word.configurations++;
-          continue;
-        }
-        const counts = new Array<number>(k).fill(0);
-        for (const c of cycle) counts[c] = (counts[c] ?? 0) + 1;
-        byKey.set(key, { cycle, counts, configurations: 1, example: { scheduler, weights: vector, order } });
-      }
-    }
-  };
-  const loop = (position: number): void => {
-    if (position === k) {
-      visit();
-      return;
-    }
-    for (let w = 1; w <= maxWeight; w++) {
-      weights[position] = w;
-      loop(position + 1);
-    }
-  };
-  loop(0);
-  const words = [...byKey.values()];
-  return { k, maxWeight, vectors, configurations: vectors * schedulers.length * orders.length, words, states: words.reduce((s, w) => s + w.cycle.length, 0) };
-}
+export { schedulerCycles as domainWords } from "../../src/stats/index.js";
+export type { SchedulerCycles as Domain, SchedulerWord as Word } from "../../src/stats/index.js";
 
 /** What the replay found for one (cycle, phase) sequence under one expected ratio. */
 export type ReplayClass =
