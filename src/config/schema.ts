@@ -87,6 +87,69 @@ export function regexCompileError(source: string, flags = ""): string | undefine
   }
 }
 
+/**
+ * The part of a regular expression that can backtrack exponentially, if any: a repeated group
+ * (`*`, `+`, `{n,}`, `{n,m}` with m > 1) that itself holds a varying repeat or alternates, as in `(a+)+`,
+ * `(\\w*)*` or `(a|ab)+`. Matching such a pattern against a page the student controls can block
+ * the grader for minutes, so the spec refuses it. A conservative scan of the source, not a parser:
+ * it may refuse a harmless `(?:ab|cd)+`, which a character class or a single repeat rewrites.
+ */
+export function backtrackingRisk(source: string): string | undefined {
+  interface Frame { start: number; repeats: boolean; alternates: boolean }
+  const stack: Frame[] = [{ start: 0, repeats: false, alternates: false }];
+  /**
+   * The quantifier at `i`: its length (0 if none), whether it allows more than one repeat and
+   * whether the number of repeats varies (`{3}` repeats but does not vary).
+   */
+  const quantifierAt = (i: number): { length: number; many: boolean; varies: boolean } => {
+    const char = source[i];
+    if (char === "*" || char === "+") return { length: 1, many: true, varies: true };
+    if (char === "?") return { length: 1, many: false, varies: true };
+    if (char === "{") {
+      const bounds = /^\{(\d+)(,(\d*))?\}/.exec(source.slice(i, i + 32));
+      if (!bounds) return { length: 0, many: false, varies: false };
+      const min = Number(bounds[1]);
+      const max = bounds[2] === undefined ? min : bounds[3] === "" ? Infinity : Number(bounds[3]);
+      return { length: bounds[0].length, many: max > 1, varies: max > min };
+    }
+    return { length: 0, many: false, varies: false };
+  };
+  for (let i = 0; i < source.length; i++) {
+    const char = source[i] as string;
+    const top = stack[stack.length - 1] as Frame;
+    let atomEnd = i;
+    let closed: Frame | undefined;
+    if (char === "\\") atomEnd = i + 1;
+    else if (char === "[") {
+      let k = i + 1;
+      if (source[k] === "^") k++;
+      if (source[k] === "]") k++;
+      while (k < source.length && source[k] !== "]") k += source[k] === "\\" ? 2 : 1;
+      atomEnd = k;
+    } else if (char === "(") {
+      stack.push({ start: i, repeats: false, alternates: false });
+      continue;
+    } else if (char === "|") {
+      top.alternates = true;
+      continue;
+    } else if (char === ")") {
+      if (stack.length === 1) continue;
+      closed = stack.pop() as Frame;
+    }
+    const quantifier = quantifierAt(atomEnd + 1);
+    const parent = stack[stack.length - 1] as Frame;
+    if (closed !== undefined) {
+      if (quantifier.many && (closed.repeats || closed.alternates)) {
+        return source.slice(closed.start, atomEnd + 1 + quantifier.length);
+      }
+      parent.repeats ||= closed.repeats || quantifier.varies;
+    } else if (quantifier.varies) parent.repeats = true;
+    i = atomEnd + quantifier.length;
+    if (quantifier.length > 0 && source[i + 1] === "?") i++;
+  }
+  return undefined;
+}
+
 /** Counts capturing groups (named ones too) by matching the empty alternative. */
 export function captureGroupCount(source: string, flags = ""): number {
   try {
@@ -356,6 +419,16 @@ const identitySchema = z.strictObject({
 
 const timeoutMs = z.int().min(SPEC_LIMITS.minTimeoutMs).max(SPEC_LIMITS.maxTimeoutMs);
 
+function reportBacktracking(ctx: IssueSink, path: (string | number)[], risky: string): void {
+  report(ctx, path, {
+    es: `La expresión repite "${risky}", un grupo que ya repite o alterna: sobre una página hostil puede tardar minutos en responder.`,
+    en: `The pattern repeats "${risky}", a group that itself repeats or alternates: on a hostile page it can take minutes to answer.`,
+  }, {
+    es: "Repite una sola vez: p. ej. (\\d+) en vez de (\\d+)+, o [ab]+ en vez de (a|b)+.",
+    en: "Repeat only once: e.g. (\\d+) instead of (\\d+)+, or [ab]+ instead of (a|b)+.",
+  });
+}
+
 /** Checks that read several fields; defensive because they also run when some fields are invalid. */
 function checkAcrossFields(spec: unknown, ctx: IssueSink): void {
   if (!isRecord(spec)) return;
@@ -402,6 +475,8 @@ function checkAcrossFields(spec: unknown, ctx: IssueSink): void {
       es: `La expresión no compila con las banderas "${flags}": ${patternError}.`,
       en: `The pattern does not compile with flags "${flags}": ${patternError}.`,
     }, { es: "Corrige la expresión o las banderas.", en: "Fix the pattern or the flags." });
+  } else if (backtrackingRisk(pattern) !== undefined) {
+    reportBacktracking(ctx, ["identity", "pattern"], backtrackingRisk(pattern) as string);
   } else {
     const groups = captureGroupCount(pattern, flags);
     if (groups !== 1) {
@@ -423,6 +498,8 @@ function checkAcrossFields(spec: unknown, ctx: IssueSink): void {
           es: `La expresión no compila con las banderas "${flags}": ${matchError}.`,
           en: `The expression does not compile with flags "${flags}": ${matchError}.`,
         }, { es: "Corrige la expresión o identity.flags.", en: "Fix the expression or identity.flags." });
+      } else if (matchError === undefined && backtrackingRisk(backend.match) !== undefined) {
+        reportBacktracking(ctx, ["backends", index, "match"], backtrackingRisk(backend.match) as string);
       }
     });
   }

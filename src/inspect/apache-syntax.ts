@@ -88,7 +88,16 @@ interface ParseState {
   serverRoot?: string;
   problems: InspectProblem[];
   files: string[];
+  /** Sections opened beyond MAX_SECTION_DEPTH and not yet closed: their content is skipped. */
+  skippedSections: number;
 }
+
+/**
+ * Sections nested deeper than this (counting those around an Include) are skipped, with a
+ * problem: the lab needs three levels, and a student's file with thousands of "<Location>"
+ * must be their error to read, not a stack overflow in the grader.
+ */
+export const MAX_SECTION_DEPTH = 64;
 
 /** Whether an <IfModule> section applies, given the loaded modules (all apply when unknown). */
 export function ifModuleHolds(args: readonly string[], loaded: ReadonlySet<string> | undefined): boolean {
@@ -99,7 +108,7 @@ export function ifModuleHolds(args: readonly string[], loaded: ReadonlySet<strin
   return negated ? !has : has;
 }
 
-function parseFile(text: string, file: string, state: ParseState, depth: number): ApacheDirective[] {
+function parseFile(text: string, file: string, state: ParseState, depth: number, outer = 0): ApacheDirective[] {
   const root: ApacheDirective[] = [];
   const stack: ApacheDirective[] = [];
   let previous: ApacheDirective | undefined;
@@ -110,6 +119,24 @@ function parseFile(text: string, file: string, state: ParseState, depth: number)
   for (const logical of logicalLines(text, file, state.problems)) {
     const trimmed = logical.text.trim();
     if (trimmed === "" || trimmed.startsWith("#")) continue;
+    if (state.skippedSections > 0) {
+      if (/^<\//.test(trimmed)) state.skippedSections--;
+      else if (trimmed.startsWith("<")) state.skippedSections++;
+      continue;
+    }
+    if (/^<[^/]/.test(trimmed) && outer + stack.length >= MAX_SECTION_DEPTH) {
+      state.problems.push({
+        code: "section-too-deep",
+        severity: "error",
+        message: `Line ${logical.line} opens a section nested more than ${MAX_SECTION_DEPTH} levels deep; it was not read, and nor was anything inside it. Close the sections above it.`,
+        file,
+        line: logical.line,
+        text: logical.text.slice(0, 200),
+      });
+      state.skippedSections = 1;
+      previous = undefined;
+      continue;
+    }
     const close = /^<\/\s*([^\s>]+)\s*>/.exec(trimmed);
     if (close) {
       const name = close[1] as string;
@@ -217,7 +244,7 @@ function parseFile(text: string, file: string, state: ParseState, depth: number)
     previous = directive;
     if (directive.key === "serverroot" && directive.args[0]) state.serverRoot = directive.args[0];
     if ((directive.key === "include" || directive.key === "includeoptional") && directive.args[0]) {
-      directive.children.push(...readIncluded(directive, state, depth));
+      directive.children.push(...readIncluded(directive, state, depth, outer + stack.length));
     }
   }
   for (const open of stack) {
@@ -233,7 +260,7 @@ function parseFile(text: string, file: string, state: ParseState, depth: number)
   return root;
 }
 
-function readIncluded(directive: ApacheDirective, state: ParseState, depth: number): ApacheDirective[] {
+function readIncluded(directive: ApacheDirective, state: ParseState, depth: number, outer: number): ApacheDirective[] {
   const pattern = directive.args[0] as string;
   const optional = directive.key === "includeoptional";
   const resolved = resolvePosix(state.serverRoot ?? state.options.serverRoot, pattern);
@@ -280,7 +307,7 @@ function readIncluded(directive: ApacheDirective, state: ParseState, depth: numb
   const children: ApacheDirective[] = [];
   for (const included of answer) {
     state.files.push(included.path);
-    children.push(...parseFile(included.text, included.path, state, depth + 1));
+    children.push(...parseFile(included.text, included.path, state, depth + 1, outer));
   }
   return children;
 }
@@ -306,7 +333,7 @@ export function readApacheDirectives(
   options: ApacheConfigOptions,
 ): { directives: ApacheDirective[]; files: string[]; problems: InspectProblem[] } {
   const file = options?.file ?? "(config)";
-  const state: ParseState = { options: { ...options, file }, problems: [], files: [file] };
+  const state: ParseState = { options: { ...options, file }, problems: [], files: [file], skippedSections: 0 };
   const directives = parseFile(typeof text === "string" ? text : "", file, state, 0);
   return { directives, files: state.files, problems: state.problems };
 }

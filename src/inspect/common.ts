@@ -64,6 +64,21 @@ export function parseDecimal(token: string | undefined): number | undefined {
   return Number.isFinite(value) ? value : undefined;
 }
 
+/**
+ * A JSON value from the machine under test, written back as at most `maxChars` characters of
+ * evidence. A value nested thousands of levels deep (JSON.parse reads it, JSON.stringify would
+ * overflow the stack on it) is said to be so rather than thrown at the grader.
+ */
+export function jsonExcerpt(value: unknown, maxChars = 200): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    return "(a JSON value nested too deep to show)";
+  }
+  return text.length > maxChars ? `${text.slice(0, maxChars)}…` : text;
+}
+
 // ---------------------------------------------------------------------------------------
 // IPv4 addresses and prefixes
 
@@ -150,28 +165,99 @@ export function prefixesOverlap(a: Ipv4Prefix, b: Ipv4Prefix): boolean {
 // ---------------------------------------------------------------------------------------
 // Globs for Include / include
 
-/**
- * Turns a shell glob (`*`, `?`, `[...]`) into a RegExp over whole paths; like glob(3),
- * wildcards never match a "/".
- */
-export function globToRegExp(pattern: string): RegExp {
-  let source = "";
-  for (let i = 0; i < pattern.length; i++) {
-    const char = pattern[i] as string;
-    if (char === "*") source += "[^/]*";
-    else if (char === "?") source += "[^/]";
+type GlobToken =
+  | { kind: "char"; char: string }
+  | { kind: "any" }
+  | { kind: "star" }
+  | { kind: "class"; negated: boolean; ranges: [string, string][] };
+
+function globSegmentTokens(segment: string): GlobToken[] {
+  const tokens: GlobToken[] = [];
+  for (let i = 0; i < segment.length; i++) {
+    const char = segment[i] as string;
+    if (char === "*") {
+      // Consecutive stars match what one star matches.
+      if (tokens[tokens.length - 1]?.kind !== "star") tokens.push({ kind: "star" });
+    } else if (char === "?") tokens.push({ kind: "any" });
     else if (char === "[") {
-      const close = pattern.indexOf("]", i + 2);
-      if (close === -1) source += "\\[";
+      const close = segment.indexOf("]", i + 2);
+      if (close === -1) tokens.push({ kind: "char", char });
       else {
-        let set = pattern.slice(i + 1, close);
-        if (set.startsWith("!")) set = `^${set.slice(1)}`;
-        source += `[${set.replace(/\\/g, "\\\\")}]`;
+        let set = segment.slice(i + 1, close);
+        const negated = set.startsWith("!") || set.startsWith("^");
+        if (negated) set = set.slice(1);
+        const ranges: [string, string][] = [];
+        for (let k = 0; k < set.length; k++) {
+          const from = set[k] as string;
+          if (set[k + 1] === "-" && k + 2 < set.length) {
+            ranges.push([from, set[k + 2] as string]);
+            k += 2;
+          } else ranges.push([from, from]);
+        }
+        tokens.push({ kind: "class", negated, ranges });
         i = close;
       }
-    } else source += char.replace(/[.+^${}()|\\]/g, "\\$&");
+    } else tokens.push({ kind: "char", char });
   }
-  return new RegExp(`^${source}$`);
+  return tokens;
+}
+
+function globTokenMatches(token: GlobToken, char: string): boolean {
+  if (token.kind === "any") return true;
+  if (token.kind === "char") return token.char === char;
+  if (token.kind === "class") {
+    const inside = token.ranges.some(([from, to]) => from <= char && char <= to);
+    return inside !== token.negated;
+  }
+  return false;
+}
+
+/**
+ * Matches one path segment against a glob's tokens without backtracking: the classic
+ * two-pointer walk that only ever resumes from the last star, so a pattern of m tokens
+ * over a segment of n characters costs at most n×m steps, whatever the student wrote.
+ */
+function globSegmentMatches(tokens: readonly GlobToken[], text: string): boolean {
+  let t = 0;
+  let c = 0;
+  let starToken = -1;
+  let starChar = 0;
+  while (c < text.length) {
+    const token = tokens[t];
+    if (token !== undefined && token.kind === "star") {
+      starToken = t++;
+      starChar = c;
+    } else if (token !== undefined && globTokenMatches(token, text[c] as string)) {
+      t++;
+      c++;
+    } else if (starToken >= 0) {
+      t = starToken + 1;
+      c = ++starChar;
+    } else return false;
+  }
+  while (tokens[t]?.kind === "star") t++;
+  return t === tokens.length;
+}
+
+/** A compiled shell glob (`*`, `?`, `[...]`) over whole paths. */
+export interface GlobMatcher {
+  test(path: string): boolean;
+}
+
+/**
+ * Compiles a shell glob over whole paths; like glob(3), wildcards never match a "/".
+ * Matching takes time linear in the path times the pattern, never exponential: a student's
+ * `Include` line with dozens of stars cannot stall the grader (no regular expression here).
+ */
+export function compileGlob(pattern: string): GlobMatcher {
+  const segments = pattern.split("/").map(globSegmentTokens);
+  return {
+    test(path: string): boolean {
+      const parts = path.split("/");
+      if (parts.length !== segments.length) return false;
+      return segments.every((tokens, index) => globSegmentMatches(tokens, parts[index] as string));
+    },
+  };
 }
 
 export function hasGlob(pattern: string): boolean {
@@ -219,8 +305,8 @@ export interface FetchedFile {
  */
 export function matchFetchedFiles(files: readonly FetchedFile[], absolutePattern: string): FetchedFile[] {
   if (!hasGlob(absolutePattern)) return files.filter((file) => file.path === absolutePattern);
-  const regex = globToRegExp(absolutePattern);
+  const glob = compileGlob(absolutePattern);
   return files
-    .filter((file) => regex.test(file.path))
+    .filter((file) => glob.test(file.path))
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

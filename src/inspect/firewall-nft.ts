@@ -2,7 +2,7 @@
  * Readers of nftables rulesets: `nft -j list ruleset` (JSON) and `nft list ruleset` (text).
  */
 
-import { splitLines, type InspectProblem, type UnparsedLine } from "./common.js";
+import { jsonExcerpt, splitLines, type InspectProblem, type UnparsedLine } from "./common.js";
 import {
   finishRuleset,
   type FirewallChain,
@@ -100,7 +100,7 @@ function ruleFromJson(chain: FirewallChain, expressions: unknown[]): FirewallRul
         const names = jsonNames(match.right);
         rule[meta.key.startsWith("o") ? "oifname" : "iifname"] = { names, negated };
         words.push(`${meta.key} ${negated ? "!= " : ""}"${names.join('", "')}"`);
-      } else words.push(JSON.stringify(match));
+      } else words.push(jsonExcerpt(match));
       continue;
     }
     switch (kind) {

@@ -52,6 +52,12 @@ export interface KeepalivedAst {
 }
 
 const REDACTED = "<redacted>";
+/**
+ * Blocks nested deeper than this are skipped, with a problem: the lab needs four levels
+ * (virtual_server, real_server, HTTP_GET, url), and a student's file with thousands of "{"
+ * must be their error to read, not a stack overflow in the grader.
+ */
+export const MAX_BLOCK_DEPTH = 64;
 /** Keywords whose value is a secret: it never reaches evidence or reports. */
 const SECRET_KEYWORDS = new Set(["auth_pass"]);
 
@@ -98,6 +104,8 @@ interface ParseState {
   problems: InspectProblem[];
   files: string[];
   definitions: Map<string, string>;
+  /** Blocks opened beyond MAX_BLOCK_DEPTH and not yet closed: their content is skipped. */
+  skippedBlocks: number;
 }
 
 function substitute(text: string, definitions: Map<string, string>): string {
@@ -160,6 +168,24 @@ function parseInto(text: string, file: string, state: ParseState, depth: number,
       words = [];
     };
     for (const token of tokens) {
+      if (state.skippedBlocks > 0 || (!token.quoted && token.word === "{" && stack.length >= MAX_BLOCK_DEPTH)) {
+        if (!token.quoted && token.word === "{") {
+          if (state.skippedBlocks === 0) {
+            state.problems.push({
+              code: "block-too-deep",
+              severity: "error",
+              message: `Line ${lineNumber} opens a block nested more than ${MAX_BLOCK_DEPTH} levels deep; it was not read, and nor was anything inside it. Close the blocks above it ("}").`,
+              file,
+              line: lineNumber,
+              text: raw.slice(0, 200),
+            });
+          }
+          state.skippedBlocks++;
+        } else if (!token.quoted && token.word === "}") state.skippedBlocks--;
+        words = [];
+        lastStatement = undefined;
+        continue;
+      }
       if (!token.quoted && token.word === "{") {
         let opener: KeepalivedNode | undefined;
         if (words.length > 0) {
@@ -261,7 +287,7 @@ function readIncluded(node: KeepalivedNode, state: ParseState, depth: number, ro
 /** Parses keepalived.conf text into a syntax tree with file and line of every statement. */
 export function parseKeepalivedConfig(text: string, options: KeepalivedParseOptions = {}): KeepalivedAst {
   const file = options.file ?? "/etc/keepalived/keepalived.conf";
-  const state: ParseState = { options: { ...options, file }, problems: [], files: [file], definitions: new Map() };
+  const state: ParseState = { options: { ...options, file }, problems: [], files: [file], definitions: new Map(), skippedBlocks: 0 };
   const nodes: KeepalivedNode[] = [];
   parseInto(typeof text === "string" ? text : "", file, state, 0, nodes, []);
   return { nodes, files: state.files, problems: state.problems };

@@ -3,7 +3,7 @@
  * routing table (`ip -j route`, or `ip route`).
  */
 
-import { parseUnsigned, splitLines, type InspectProblem, type UnparsedLine } from "./common.js";
+import { jsonExcerpt, parseUnsigned, splitLines, type InspectProblem, type UnparsedLine } from "./common.js";
 
 // =======================================================================================
 // IPv4 forwarding: `sysctl -n net.ipv4.ip_forward`, `sysctl net.ipv4.ip_forward`,
@@ -164,7 +164,7 @@ export function parseIpRoute(text: string): RouteTable {
         parsed.forEach((item, index) => {
           const route = routeFromJson(item);
           if (route) routes.push(route);
-          else unparsed.push({ line: index + 1, text: JSON.stringify(item) });
+          else unparsed.push({ line: index + 1, text: jsonExcerpt(item) });
         });
         return { format: "json", routes, problems: [], unparsed };
       }

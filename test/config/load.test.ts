@@ -155,6 +155,7 @@ const BAD: BadCase[] = [
   { file: "duplicate-names.yaml", path: "backends[1].name", says: /"webserver1", the same as backends\[0\]/, only: true },
   { file: "regex-does-not-compile.yaml", path: "identity.pattern", says: /does not compile/, only: true },
   { file: "regex-without-group.yaml", path: "identity.pattern", says: /0 capture groups/, only: true },
+  { file: "regex-backtracks.yaml", path: "identity.pattern", says: /repeats "\(\\d\+\)\+"[\s\S]*Repeat only once/, only: true },
   { file: "missing-key-file.yaml", path: "ssh.privateKey", says: /Private key file not found: .*missing_ed25519/, only: true },
   { file: "public-key-as-private.yaml", path: "ssh.privateKey", says: /PUBLIC key/, only: true },
   { file: "known-hosts-folder-missing.yaml", path: "ssh.knownHosts", says: /folder .*no-such-folder does not exist/, only: true },
