@@ -92,7 +92,14 @@ export default defineCheck({
     const evidence = [sample.evidence, ...tableEvidence];
     const v = sample.verdict;
     if (v.outcome === "pass") return pass(text(`Según ${source.es}: ${v.explanation.es}`, `By ${source.en}: ${v.explanation.en}`), evidence);
-    if (v.outcome === "fail") return fail(text(`Según ${source.es}: ${v.explanation.es}`, `By ${source.en}: ${v.explanation.en}`), fixWeights, evidence);
+    if (v.outcome === "fail") {
+      const disagreement = trafficAgainstTable(scheduler, found.tableWeights ? ratioText(ctx.spec, found.tableWeights) : undefined);
+      return fail(
+        text(`Según ${source.es}: ${v.explanation.es}${disagreement.es}`, `By ${source.en}: ${v.explanation.en}${disagreement.en}`),
+        disagreement.es ? disagreementFix : fixWeights,
+        evidence,
+      );
+    }
     return inconclusive(
       v.explanation,
       text(
@@ -103,3 +110,21 @@ export default defineCheck({
     );
   },
 });
+
+/**
+ * A failed sample while the kernel's table holds the expected weights (a table that differs
+ * fails before any sampling): the traffic and the running configuration disagree, which
+ * editing the weights cannot fix. Said so, with where to look.
+ */
+export function trafficAgainstTable(scheduler: string | undefined, tableRatio: string | undefined): { es: string; en: string } {
+  if (scheduler === undefined || tableRatio === undefined) return { es: "", en: "" };
+  return {
+    es: ` El tráfico no coincide con la configuración: ipvsadm -Ln muestra ${scheduler} con pesos ${tableRatio}.`,
+    en: ` The traffic disagrees with the configuration: ipvsadm -Ln shows ${scheduler} with weights ${tableRatio}.`,
+  };
+}
+
+const disagreementFix = text(
+  "Los pesos de la tabla son los esperados pero el tráfico no los sigue: compruebe que la VIP la sirve este director (no otro con la VIP, ni un servidor que la tenga asignada), que no hay otro virtual_server o regla que capture el tráfico, y que ningún real_server falla.",
+  "The table's weights are the expected ones but the traffic does not follow them: check that this director serves the VIP (not another one holding it, nor a web server with the VIP assigned), that no other virtual_server or rule captures the traffic, and that no real_server fails.",
+);

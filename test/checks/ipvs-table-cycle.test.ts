@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { tableCycle } from "../../checks/lvs/ipvs.js";
+import { trafficAgainstTable } from "../../checks/lvs/weights.js";
 import { parseIpvsadmList, type IpvsService } from "../../src/inspect/index.js";
 
 function service(scheduler: string, weights: number[]): IpvsService | undefined {
@@ -31,5 +32,18 @@ describe("tableCycle", () => {
     expect(tableCycle(service("wrr", [0, 0]))).toBeUndefined();
     expect(tableCycle(service("wrr", []))).toBeUndefined();
     expect(tableCycle(undefined)).toBeUndefined();
+  });
+});
+
+describe("traffic against the running configuration (lvs.weights)", () => {
+  it("a failed sample with the table read says the traffic disagrees with ipvsadm -Ln", () => {
+    const said = trafficAgainstTable("wrr", "3:1");
+    expect(said.en).toContain("The traffic disagrees with the configuration: ipvsadm -Ln shows wrr with weights 3:1.");
+    expect(said.es).toContain("El tráfico no coincide con la configuración: ipvsadm -Ln muestra wrr con pesos 3:1.");
+  });
+
+  it("says nothing without the table", () => {
+    expect(trafficAgainstTable(undefined, undefined)).toEqual({ es: "", en: "" });
+    expect(trafficAgainstTable("wrr", undefined)).toEqual({ es: "", en: "" });
   });
 });
