@@ -51,6 +51,7 @@ export {
 } from "./sprt.js";
 export { alternativesFrom, klDivergence, plausibleAlternatives, type Alternative, type AlternativeKind } from "./alternatives.js";
 export { isAlternating, keepAliveBehaviour, type KeepAliveBehaviour } from "./keepalive.js";
+export { indifferenceZone, llrDrift, type IndifferenceZone } from "./zone.js";
 export { fewestAmongCycles, fewestAmongSchedulers, schedulerCycles, type SchedulerCycles, type SchedulerWord } from "./identify.js";
 export {
   apacheByrequestsOrder,
