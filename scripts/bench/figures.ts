@@ -346,7 +346,7 @@ export function decisionComparisons(result: RunResult, vipCheckIds: ReadonlySet<
       const baselineN = baseline === "identify-cycle" ? identify.identifyN : fixedN;
       out.push({
         check: c.id,
-        sample: String(e.name),
+        sample: e.kind === "sample" ? e.name : "",
         expectedRatio: ratio.expectedRatio,
         method: ratio.method,
         alpha: ratio.alpha,

@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import type { LabStatus, RunResult, Text } from "../model/index.js";
+import { upgradeRunResult, type LabStatus, type RunResult, type Text } from "../model/index.js";
 
 export type { LabStatus } from "../model/index.js";
 
@@ -70,7 +70,7 @@ export async function readResult(labDir: string): Promise<RunResult | undefined>
   if (!existsSync(file)) return undefined;
   try {
     const result = JSON.parse(await readFile(file, "utf8")) as RunResult;
-    return result?.schemaVersion === 1 && Array.isArray(result.checks) ? result : undefined;
+    return result?.schemaVersion === 1 && Array.isArray(result.checks) ? upgradeRunResult(result) : undefined;
   } catch {
     return undefined;
   }

@@ -11,7 +11,7 @@ import { jsonReporter } from "../report/json.js";
 import { junitReporter } from "../report/junit.js";
 import { gradescopeReporter } from "../report/gradescope.js";
 import { safeForTerminal } from "../report/terminal.js";
-import type { Lang, RunResult } from "../model/index.js";
+import { upgradeRunResult, type Lang, type RunResult } from "../model/index.js";
 import { readEntries, writeEntry } from "../batch/entry.js";
 import { mergeShards, writeClassOutputs } from "../batch/class.js";
 import { loadRoster, formatRosterProblems } from "../batch/roster.js";
@@ -244,7 +244,7 @@ async function regrade(values: { rubric?: string; out?: string; lang?: string },
 async function readJsonResult(file: string): Promise<RunResult | undefined> {
   try {
     const r = JSON.parse(await readFile(file, "utf8")) as RunResult;
-    return r?.schemaVersion === 1 && Array.isArray(r.checks) ? r : undefined;
+    return r?.schemaVersion === 1 && Array.isArray(r.checks) ? upgradeRunResult(r) : undefined;
   } catch {
     return undefined;
   }

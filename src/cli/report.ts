@@ -2,7 +2,7 @@
 import { resolve } from "node:path";
 import { readCapped } from "../config/read-capped.js";
 import { compareResults } from "../report/overview.js";
-import type { RunResult } from "../model/index.js";
+import { upgradeRunResult, type RunResult } from "../model/index.js";
 import { exitCodeFor, parseMinScore } from "./exit.js";
 import { UsageError, pickLang } from "./args.js";
 import { defineCommand } from "./command.js";
@@ -70,5 +70,6 @@ export async function readResult(file: string): Promise<RunResult> {
   if (result?.schemaVersion !== 1 || !Array.isArray(result.checks)) {
     throw new UsageError(`${file}: not a hagrade result (schemaVersion 1 expected)`);
   }
-  return result;
+  // Evidence saved by an older hagrade is read into today's kinds, so every reporter can draw it.
+  return upgradeRunResult(result);
 }

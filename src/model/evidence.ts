@@ -10,7 +10,7 @@ import type { Outcome } from "./result.js";
 import type { Text } from "./text.js";
 
 /** The version of the evidence types a result was written with (RunResult.evidenceVersion). */
-export const EVIDENCE_VERSION = 2;
+export const EVIDENCE_VERSION = 2 as const;
 
 // ---- HTTP -------------------------------------------------------------------------------
 
@@ -452,11 +452,8 @@ export type KnownEvidence =
   | PersistenceLongEvidence
   | LegacyEvidence;
 
-/**
- * What a verdict carries. Until every check builds its evidence with `ev`, any object with a
- * kind is still accepted; then this becomes KnownEvidence.
- */
-export type Evidence = { kind: string; [key: string]: unknown };
+/** What a verdict carries: evidence of a known kind, made by its constructor in `ev`. */
+export type Evidence = KnownEvidence;
 
 export type EvidenceKind = KnownEvidence["kind"];
 export type EvidenceOf<K extends EvidenceKind> = Extract<KnownEvidence, { kind: K }>;
@@ -465,7 +462,10 @@ export type EvidenceOf<K extends EvidenceKind> = Extract<KnownEvidence, { kind: 
  * One function per kind, for every reporter: a table of this type misses a kind → the program
  * does not compile. `R` is what the renderer returns, `C` what it is given besides the evidence.
  */
-export type EvidenceRenderers<R, C = void> = { [K in EvidenceKind]: (e: EvidenceOf<K>, context: C) => R };
+export type EvidenceRenderers<R, C = void> = RenderersFor<KnownEvidence, R, C>;
+
+/** A renderer per kind of any union of evidence types (EvidenceRenderers is the one of today's). */
+export type RenderersFor<E extends { kind: string }, R, C = void> = { [K in E["kind"]]: (e: Extract<E, { kind: K }>, context: C) => R };
 
 /** Draws `e` with the renderer of its kind. */
 export function renderEvidence<R, C>(renderers: EvidenceRenderers<R, C>, e: KnownEvidence, context: C): R {

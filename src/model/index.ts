@@ -1,5 +1,6 @@
 export * from "./text.js";
 export * from "./evidence.js";
+export * from "./evidence-upgrade.js";
 export * from "./result.js";
 export * from "./class.js";
 export { VERSION } from "./version.js";

@@ -101,6 +101,11 @@ export interface CheckTraffic {
 
 export interface RunResult {
   schemaVersion: 1;
+  /**
+   * The version of the evidence types (evidence.ts EVIDENCE_VERSION); absent in results written
+   * before them, whose evidence upgradeRunResult reads into today's kinds.
+   */
+  evidenceVersion?: 2;
   tool: { name: "hagrade"; version: string };
   lab: string;
   student?: { id?: string; name?: string; email?: string };

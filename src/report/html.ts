@@ -1,9 +1,21 @@
-import type { CheckResult, Evidence, Lang, Outcome, RunResult } from "../model/index.js";
+import type { CheckResult, Outcome, RunResult } from "../model/index.js";
 import type { Reporter } from "./reporter.js";
 import { writeReport } from "./output.js";
-import { WORDS, eventKind, fieldName, formatDuration, formatNumber, kindTitle, labelText, type EventKind, type Words } from "./i18n.js";
+import { WORDS, formatDuration, formatNumber, labelText } from "./i18n.js";
+import {
+  BACKEND_COLOURS,
+  ERROR_COLOUR,
+  EVIDENCE_CSS,
+  UNKNOWN_COLOUR,
+  backendLabels,
+  escapeHtml,
+  renderEvidenceHtml,
+  type HtmlPage,
+} from "./html-evidence.js";
 import type { FileReporterOptions } from "./junit.js";
 import { fixNext, oneLine, outcomeCount, overviewRows, shownCounts, SUMMARY_WORDS, OVERVIEW_ORDER, type CheckState, type Since } from "./overview.js";
+
+export { escapeHtml };
 
 /**
  * One self-contained HTML page: inline CSS and SVG drawn here, no scripts, no fetches, so it
@@ -15,17 +27,6 @@ export function htmlReporter(path: string, options: FileReporterOptions): Report
   };
 }
 
-/** The only way text reaches the page: lab output is hostile until proven otherwise. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
-}
-const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
-
-const ERROR_COLOUR = "#c62828";
-const UNKNOWN_COLOUR = "#8a8a8a";
-/** Colour-blind-friendly hues (Okabe–Ito), red left out: red means an error. */
-const BACKEND_COLOURS = ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#f0e442", "#6a3d9a", "#8c564b"];
-
 const BADGE: Record<Outcome, { bg: string; fg: string; symbol: string }> = {
   pass: { bg: "#1b7f3b", fg: "#fff", symbol: "✔" },
   fail: { bg: "#c62828", fg: "#fff", symbol: "✘" },
@@ -34,21 +35,11 @@ const BADGE: Record<Outcome, { bg: string; fg: string; symbol: string }> = {
   skipped: { bg: "#757575", fg: "#fff", symbol: "–" },
 };
 
-interface Page {
-  lang: Lang;
-  w: Words;
-  /** Redacts, then escapes: for every string that came from the lab or the run. */
-  show(text: unknown): string;
-  /** A label of the evidence (event, sample, client, answer) in the page's language, escaped. */
-  label(label: unknown): string;
-  colour(label: string): string;
-}
-
 export function renderHtml(result: RunResult, { lang, redact = (t) => t, since }: FileReporterOptions): string {
   const w = WORDS[lang];
   const palette = new Map<string, string>();
   for (const label of backendLabels(result)) palette.set(label, BACKEND_COLOURS[palette.size % BACKEND_COLOURS.length] ?? UNKNOWN_COLOUR);
-  const page: Page = {
+  const page: HtmlPage = {
     lang,
     w,
     show: (text) => escapeHtml(redact(typeof text === "string" ? text : text === undefined || text === null ? "" : JSON.stringify(text))),
@@ -63,7 +54,7 @@ export function renderHtml(result: RunResult, { lang, redact = (t) => t, since }
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <title>${page.show(`${w.title}: ${who ?? result.lab}`)}</title>
-<style>${CSS}</style>
+<style>${CSS}${EVIDENCE_CSS}</style>
 </head>
 <body>
 ${header(result, page)}
@@ -83,7 +74,7 @@ ${result.checks.map((c) => card(c, page)).join("\n")}
   return redact(html);
 }
 
-function header(r: RunResult, p: Page): string {
+function header(r: RunResult, p: HtmlPage): string {
   const { w, lang } = p;
   const fraction = r.maxScore > 0 ? Math.max(0, Math.min(1, r.score / r.maxScore)) : 0;
   const date = new Intl.DateTimeFormat(lang === "es" ? "es-ES" : "en-GB", { dateStyle: "long", timeStyle: "short", timeZone: "UTC" }).format(new Date(r.startedAt));
@@ -122,7 +113,7 @@ ${notes}
 }
 
 /** The failed checks' fixes in rubric order, each linked to its card: what to do first. */
-function fixNextSection(r: RunResult, p: Page): string {
+function fixNextSection(r: RunResult, p: HtmlPage): string {
   const s = SUMMARY_WORDS[p.lang];
   const fixes = fixNext(r);
   const body = fixes.length
@@ -132,7 +123,7 @@ function fixNextSection(r: RunResult, p: Page): string {
 }
 
 /** `--since`: the checks whose outcome or points changed from an earlier result. */
-function sinceSection(since: Since, p: Page): string {
+function sinceSection(since: Since, p: HtmlPage): string {
   const s = SUMMARY_WORDS[p.lang];
   const state = (st: CheckState | undefined) =>
     st ? `${badge(st.outcome, p)} ${escapeHtml(formatNumber(p.lang, st.points, decimals(st.points)))}/${escapeHtml(formatNumber(p.lang, st.maxPoints, decimals(st.maxPoints)))}` : escapeHtml(s.notGraded);
@@ -155,7 +146,7 @@ function filterInputs(r: RunResult): string {
 }
 
 /** Every check on one screen, failures first: check, outcome, points, one line, linked to its card. */
-function overviewSection(r: RunResult, p: Page): string {
+function overviewSection(r: RunResult, p: HtmlPage): string {
   const { w, lang } = p;
   const s = SUMMARY_WORDS[lang];
   const labels = [
@@ -182,15 +173,15 @@ ${rows.join("\n")}
 </section>`;
 }
 
-function badge(o: Outcome, p: Page): string {
+function badge(o: Outcome, p: HtmlPage): string {
   const b = BADGE[o];
   return `<span class="badge" style="background:${b.bg};color:${b.fg}">${b.symbol} ${escapeHtml(p.w.outcome[o] ?? o)}</span>`;
 }
 
-function card(c: CheckResult, p: Page): string {
+function card(c: CheckResult, p: HtmlPage): string {
   const { w, lang } = p;
   const fix = c.fix ? `<p class="fix"><b>${escapeHtml(w.fix)}:</b> ${p.show(c.fix[lang])}</p>` : "";
-  const evidence = c.evidence.length ? `<div class="evidence"><h4>${escapeHtml(w.evidence)}</h4>${renderEvidence(c.evidence, p)}</div>` : "";
+  const evidence = c.evidence.length ? `<div class="evidence"><h4>${escapeHtml(w.evidence)}</h4>${renderEvidenceHtml(c.evidence, p)}</div>` : "";
   return `<article class="card outcome-${c.outcome}" id="${p.show(`check-${c.id}`)}">
 <div class="card-head">${badge(c.outcome, p)}<h3>${p.show(c.title[lang])} <code>${p.show(c.id)}</code></h3><span class="points">${escapeHtml(formatNumber(lang, c.points, decimals(c.points)))} / ${escapeHtml(formatNumber(lang, c.maxPoints, decimals(c.maxPoints)))} ${escapeHtml(w.points)}</span></div>
 <p class="message">${p.show(c.message[lang])}</p>
@@ -199,309 +190,8 @@ ${evidence}
 </article>`;
 }
 
-/** Consecutive cookie-trace rows are one table; every other item is drawn on its own. */
-function renderEvidence(items: Evidence[], p: Page): string {
-  const out: string[] = [];
-  for (let i = 0; i < items.length; i++) {
-    const e = items[i];
-    if (!e) continue;
-    if (e.kind === "cookie-trace") {
-      const rows: Evidence[] = [];
-      while (items[i]?.kind === "cookie-trace") rows.push(items[i++] as Evidence);
-      i--;
-      out.push(cookieTable(rows, p));
-      continue;
-    }
-    out.push(evidenceItem(e, p));
-  }
-  return out.join("\n");
-}
-
-function evidenceItem(e: Evidence, p: Page): string {
-  switch (e.kind) {
-    case "sample":
-      return sampleView(e, p);
-    case "failover":
-      return failoverView(e, p);
-    case "vrrp-failover":
-      return vrrpFailoverView(e, p);
-    case "ssh-commands":
-      return sshView(e, p);
-    case "ssh-command":
-      return sshView({ kind: "ssh-commands", commands: [e] }, p);
-    case "http-request":
-      return httpView(e, p);
-    case "restore":
-      return restoreView(e, p);
-    default:
-      return genericView(e, p);
-  }
-}
-
-function sampleView(e: Evidence, p: Page): string {
-  const { w } = p;
-  const counts = record(e.counts);
-  const ratio = record(e.ratio);
-  const observed = record(ratio.observedShares);
-  const expected = record(ratio.expectedShares);
-  const ci = record(record(ratio.ci).shares);
-  const level = typeof record(ratio.ci).level === "number" ? (record(ratio.ci).level as number) : undefined;
-  const sequence = list(e.sequence).map((l) => String(l));
-  const n = typeof e.n === "number" ? e.n : sequence.length;
-
-  let chart = "";
-  const backends = Object.keys(expected).length ? Object.keys(expected) : Object.keys(counts).filter((k) => !k.startsWith("error"));
-  const total = Object.values(counts).reduce((s: number, v) => s + (typeof v === "number" ? v : 0), 0);
-  if (backends.length) {
-    const rowH = 26;
-    const labelW = 120;
-    const barW = 260;
-    const h = backends.length * rowH + (Object.keys(expected).length ? 22 : 4);
-    const rows = backends.map((b, i) => {
-      const y = i * rowH + 4;
-      const obs = typeof observed[b] === "number" ? (observed[b] as number) : total ? ((counts[b] as number | undefined) ?? 0) / total : 0;
-      const exp = typeof expected[b] === "number" ? (expected[b] as number) : undefined;
-      const interval = Array.isArray(ci[b]) ? (ci[b] as unknown[]).filter((x): x is number => typeof x === "number") : [];
-      const x = (v: number) => (labelW + v * barW).toFixed(1);
-      const whisker =
-        interval.length === 2
-          ? `<g class="ci"><line x1="${x(interval[0] ?? 0)}" x2="${x(interval[1] ?? 0)}" y1="${y + 8}" y2="${y + 8}" stroke="#000" stroke-width="1.5"/><line x1="${x(interval[0] ?? 0)}" x2="${x(interval[0] ?? 0)}" y1="${y + 3}" y2="${y + 13}" stroke="#000"/><line x1="${x(interval[1] ?? 0)}" x2="${x(interval[1] ?? 0)}" y1="${y + 3}" y2="${y + 13}" stroke="#000"/></g>`
-          : "";
-      const expMark = exp !== undefined ? `<rect class="expected" x="${(labelW + exp * barW - 1.5).toFixed(1)}" y="${y - 2}" width="3" height="20" fill="#000"><title>${p.show(`${w.expected} ${pct(p, exp)}`)}</title></rect>` : "";
-      return `<text x="${labelW - 6}" y="${y + 12}" text-anchor="end">${p.label(b)}</text><rect x="${labelW}" y="${y}" width="${(obs * barW).toFixed(1)}" height="16" fill="${p.colour(b)}"><title>${p.show(`${labelText(b, p.lang)}: ${w.observed} ${pct(p, obs)}${exp !== undefined ? `, ${w.expected} ${pct(p, exp)}` : ""}`)}</title></rect>${whisker}${expMark}<text x="${labelW + barW + 6}" y="${y + 12}">${escapeHtml(pct(p, obs))}${exp !== undefined ? ` (${escapeHtml(pct(p, exp))})` : ""}</text>`;
-    });
-    // The marks' key; with no expected shares the chart has only bars, and needs none.
-    const legend = Object.keys(expected).length
-      ? `<text x="4" y="${h - 4}" class="legend">▮ ${escapeHtml(w.observed)} · | ${escapeHtml(w.expected)} · ├┤ ${escapeHtml(w.interval)}${level ? ` ${escapeHtml(pct(p, level))}` : ""} (Wilson)</text>`
-      : "";
-    chart = `<svg class="chart" viewBox="0 0 ${labelW + barW + 110} ${h}" role="img" aria-label="${escapeHtml(w.share)}">${rows.join("")}${legend}</svg>`;
-  }
-
-  const perRow = 50;
-  const cell = 10;
-  const seqRows = Math.ceil(sequence.length / perRow);
-  const blocks = sequence
-    .map((label, i) => `<rect x="${(i % perRow) * cell}" y="${Math.floor(i / perRow) * cell}" width="${cell - 1}" height="${cell - 1}" fill="${p.colour(label)}"><title>${p.show(`#${i + 1} ${labelText(label, p.lang)}`)}</title></rect>`)
-    .join("");
-  const seq = sequence.length
-    ? `<p class="caption">${escapeHtml(w.sequence)} (${escapeHtml(w.sequenceLegend)})</p><svg class="sequence" viewBox="0 0 ${perRow * cell} ${seqRows * cell}" role="img" aria-label="${escapeHtml(w.sequence)}">${blocks}</svg>`
-    : "";
-  const legend = `<ul class="legend">${Object.entries(counts)
-    .map(([label, count]) => `<li><span class="swatch" style="background:${p.colour(label)}"></span>${p.label(label)}: ${escapeHtml(String(count))}</li>`)
-    .join("")}</ul>`;
-  const explanation = record(ratio.explanation);
-  const explain = typeof explanation[p.lang] === "string" ? `<p>${p.show(explanation[p.lang])}</p>` : "";
-  const connections = typeof e.connections === "number" ? `, ${escapeHtml(String(e.connections))} ${escapeHtml(e.connections === 1 ? w.connection : w.connections)}` : "";
-  return `<section class="ev ev-sample"><h5>${escapeHtml(w.sample)} ${p.label(e.name)} <small>(${p.label(e.mode)}; ${escapeHtml(String(n))} ${escapeHtml(w.requests)}${connections})</small></h5>
-${chart}${explain}${seq}${legend}${traceTable(list(e.trace), p)}</section>`;
-}
-
-/** A sticky client's requests in order: the cookie it sent, who answered, the cookie it was given. */
-function traceTable(trace: unknown[], p: Page): string {
-  if (!trace.length) return "";
-  const { w } = p;
-  const body = trace
-    .map(record)
-    .map((r, i) => {
-      const label = typeof r.label === "string" ? r.label : "";
-      const set = list(r.set).map(String).join("\n");
-      const sent = typeof r.sent === "string" && r.sent ? `<code>${p.show(r.sent)}</code>` : "-";
-      return `<tr><td>${p.show(typeof r.seq === "number" ? r.seq : i + 1)}</td><td>${sent}</td><td><span class="swatch" style="background:${p.colour(label || "?")}"></span>${p.label(label || "-")}</td><td>${set ? `<code>${p.show(set)}</code>` : "-"}</td></tr>`;
-    })
-    .join("");
-  return `<p class="caption">${escapeHtml(w.cookieTrace)}</p><div class="scroll"><table class="trace"><thead><tr><th>${escapeHtml(w.requestNumber)}</th><th>${escapeHtml(w.cookieSent)}</th><th>${escapeHtml(w.backendReached)}</th><th>${escapeHtml(w.setCookieReceived)}</th></tr></thead><tbody>${body}</tbody></table></div>`;
-}
-
-function cookieTable(rows: Evidence[], p: Page): string {
-  const { w } = p;
-  const body = rows
-    .map((r) => {
-      const cookie = record(r.cookie);
-      const route = typeof cookie.route === "string" ? cookie.route : "";
-      if (r.error !== undefined) return `<tr><td>${p.show(r.client)}</td><td colspan="4" class="bad">${escapeHtml(w.error)}: ${p.show(r.error)}</td></tr>`;
-      const backend = typeof r.backend === "string" ? r.backend : "";
-      return `<tr><td>${p.show(r.client)}</td><td>${p.show(r.status)}</td><td><span class="swatch" style="background:${p.colour(backend || "?")}"></span>${p.label(backend || r.label || "-")}</td><td><code>${p.show(list(r.setCookie).map(String).join("\n") || "-")}</code></td><td>${p.show(route || "-")}</td></tr>`;
-    })
-    .join("");
-  return `<div class="scroll"><table><thead><tr><th>${escapeHtml(w.client)}</th><th>${escapeHtml(w.status)}</th><th>${escapeHtml(w.backend)}</th><th>${escapeHtml(w.setCookie)}</th><th>${escapeHtml(w.route)}</th></tr></thead><tbody>${body}</tbody></table></div>`;
-}
-
-const EVENT_COLOURS: Record<EventKind, string> = { stop: ERROR_COLOUR, start: "#1b7f3b", info: "#455a64" };
-
-/**
- * Requests during a failover on a time axis: a lane per client, a mark per request coloured by
- * the server that answered (red squares: errors), a dashed line per event, coloured by what the
- * event is (the victim going down, coming back, or a moment in between). `outage` shades the time
- * the VIP did not serve.
- */
-function timeline(marks: Record<string, unknown>[], events: Record<string, unknown>[], p: Page, title: string, outage?: [number, number]): string {
-  const { w, lang } = p;
-  const clients = [...new Set(marks.map((m) => String(m.client ?? "")))];
-  const maxT = Math.max(1, ...marks.map((m) => num(m.t)), ...events.map((x) => num(x.t)), outage?.[1] ?? 0);
-  const left = 90;
-  const width = 520;
-  const lane = 22;
-  // Events close in time (stop, stopped, restoring) get their labels on staggered rows.
-  const labelRows = 4;
-  const top = 18 + (labelRows - 1) * 11;
-  const h = top + Math.max(1, clients.length) * lane + 28;
-  const x = (t: number) => (left + (t / maxT) * width).toFixed(1);
-  const shade = outage
-    ? `<rect class="outage" x="${x(outage[0])}" y="${top - 2}" width="${(Number(x(outage[1])) - Number(x(outage[0]))).toFixed(1)}" height="${Math.max(1, clients.length) * lane}" fill="${ERROR_COLOUR}" fill-opacity="0.12"/>`
-    : "";
-  const lanes = clients.map((c, i) => `<text x="${left - 6}" y="${top + i * lane + 14}" text-anchor="end">${p.label(c)}</text><line x1="${left}" x2="${left + width}" y1="${top + i * lane + 10}" y2="${top + i * lane + 10}" stroke="#ddd"/>`).join("");
-  const dots = marks
-    .map((m) => {
-      const label = String(m.label ?? "");
-      const y = top + clients.indexOf(String(m.client ?? "")) * lane + 10;
-      const err = label.startsWith("error");
-      const tip = `${formatNumber(lang, num(m.t) / 1000, 2)} s · ${labelText(String(m.client ?? ""), lang)} · ${labelText(label, lang)}${m.status !== undefined ? ` · ${String(m.status)}` : ""}${typeof m.route === "string" ? ` · ${w.route} ${m.route}` : ""}`;
-      const shape = err
-        ? `<rect x="${(Number(x(num(m.t))) - 4).toFixed(1)}" y="${y - 4}" width="8" height="8" fill="${ERROR_COLOUR}">`
-        : `<circle cx="${x(num(m.t))}" cy="${y}" r="4" fill="${p.colour(label)}">`;
-      return `${shape}<title>${p.show(tip)}</title>${err ? "</rect>" : "</circle>"}`;
-    })
-    .join("");
-  const lines = events
-    .map((ev, i) => {
-      const what = String(ev.what ?? "");
-      const kind = eventKind(what);
-      const labelY = top - 6 - (i % labelRows) * 11;
-      return `<line class="event-${kind}" x1="${x(num(ev.t))}" x2="${x(num(ev.t))}" y1="${labelY + 2}" y2="${h - 22}" stroke="${EVENT_COLOURS[kind]}" stroke-dasharray="4 3"/><text x="${x(num(ev.t))}" y="${labelY}" text-anchor="${num(ev.t) > maxT * 0.7 ? "end" : "start"}" class="event">${p.label(what)}</text>`;
-    })
-    .join("");
-  const ticks = [0, 0.25, 0.5, 0.75, 1]
-    .map((f) => `<text x="${(left + f * width).toFixed(1)}" y="${h - 6}" text-anchor="middle">${escapeHtml(formatNumber(lang, (f * maxT) / 1000, 1))}</text>`)
-    .join("");
-  const svg = `<svg class="timeline" viewBox="0 0 ${left + width + 40} ${h}" role="img" aria-label="${escapeHtml(title)}">${shade}${lanes}${lines}${dots}${ticks}<text x="${left + width + 36}" y="${h - 6}" text-anchor="end">${escapeHtml(w.seconds)}</text></svg>`;
-  const labels = [...new Set(marks.map((m) => String(m.label ?? "")))];
-  const legend = `<ul class="legend">${labels.map((l) => `<li><span class="swatch" style="background:${p.colour(l)}"></span>${p.label(l)}</li>`).join("")}</ul>`;
-  return `<div class="scroll">${svg}</div>${legend}`;
-}
-
-function failoverView(e: Evidence, p: Page): string {
-  const { w, lang } = p;
-  const summary = [
-    `${p.show(e.victim)}: ${escapeHtml(String(num(e.failedRequests)))} ${escapeHtml(w.failedRequests)}`,
-    typeof e.detectMs === "number" ? `${escapeHtml(w.detectedIn)} ${escapeHtml(formatDuration(lang, e.detectMs))}` : "",
-    typeof e.rejoinMs === "number" ? `${escapeHtml(w.rejoinedIn)} ${escapeHtml(formatDuration(lang, e.rejoinMs))}` : escapeHtml(w.notRejoined),
-  ].filter(Boolean);
-  return `<section class="ev ev-failover"><h5>${escapeHtml(w.timeline)}</h5><p>${summary.join("; ")}</p>${timeline(list(e.timeline).map(record), list(e.events).map(record), p, w.timeline)}</section>`;
-}
-
-/** keepalived stopped on the MASTER: how long the VIP did not serve until the BACKUP took it. */
-function vrrpFailoverView(e: Evidence, p: Page): string {
-  const { w, lang } = p;
-  const events = list(e.events).map(record);
-  const stoppedAt = events.length ? num(events[0]?.t) : 0;
-  const outageMs = typeof e.outageMs === "number" ? e.outageMs : undefined;
-  const served =
-    e.masterReleased === false
-      ? `<span class="bad">${escapeHtml(w.masterKeptVip)}</span>`
-      : outageMs !== undefined
-        ? `<b class="outage-time">${escapeHtml(w.servedAgainAfter)} ${escapeHtml(formatDuration(lang, outageMs))}</b>`
-        : `<span class="bad">${escapeHtml(w.notServedAgain)}</span>`;
-  const summary = `${p.show(e.master)} → ${p.show(e.backup)} (VIP ${p.show(e.vip)}): ${served}; ${escapeHtml(String(num(e.failedRequests)))} ${escapeHtml(w.failedRequests)}`;
-  return `<section class="ev ev-failover ev-vrrp"><h5>${escapeHtml(w.vrrpTimeline)}</h5><p>${summary}</p>${timeline(
-    list(e.timeline).map(record),
-    events,
-    p,
-    w.vrrpTimeline,
-    outageMs !== undefined ? [stoppedAt, stoppedAt + outageMs] : undefined,
-  )}</section>`;
-}
-
-function sshView(e: Evidence, p: Page): string {
-  const { w } = p;
-  return `<section class="ev ev-ssh">${list(e.commands)
-    .map(record)
-    .map((c) => {
-      const code = c.code === null || c.code === undefined ? "-" : String(c.code);
-      const out = typeof c.stdout === "string" && c.stdout ? `<p class="caption">${escapeHtml(w.output)}</p><pre>${p.show(c.stdout)}</pre>` : `<p class="caption">${escapeHtml(w.noOutput)}</p>`;
-      const err = typeof c.stderr === "string" && c.stderr ? `<p class="caption">${escapeHtml(w.errorOutput)}</p><pre>${p.show(c.stderr)}</pre>` : "";
-      return `<details><summary><code>${p.show(c.host)}$ ${p.show(c.command)}</code> <small>(${escapeHtml(w.exitCode)} ${p.show(code)}${typeof c.durationMs === "number" ? `, ${escapeHtml(formatDuration(p.lang, c.durationMs))}` : ""})</small></summary>${out}${err}</details>`;
-    })
-    .join("")}</section>`;
-}
-
-function httpView(e: Evidence, p: Page): string {
-  const { w } = p;
-  if (e.ok === false) return `<section class="ev"><p><code>${p.show(e.url)}</code>: <span class="bad">${escapeHtml(w.error)}: ${p.show(e.error)}</span></p></section>`;
-  const headers = Object.entries(record(e.headers))
-    .map(([k, v]) => `<tr><th>${p.show(k)}</th><td>${p.show(v)}</td></tr>`)
-    .join("");
-  return `<section class="ev"><p><code>${p.show(e.url)}</code> → ${p.show(e.status)} ${p.label(e.label)}</p>${
-    headers ? `<details><summary>${escapeHtml(w.headers)}</summary><div class="scroll"><table>${headers}</table></div></details>` : ""
-  }${typeof e.bodyExcerpt === "string" ? `<details><summary>${escapeHtml(w.pageExcerpt)}</summary><pre>${p.show(e.bodyExcerpt)}</pre></details>` : ""}</section>`;
-}
-
-function restoreView(e: Evidence, p: Page): string {
-  const { w } = p;
-  const left = record(e.leftToDo);
-  const todo = list(left.commands).map(String);
-  return `<section class="ev"><p><b>${escapeHtml(w.restore)}</b> ${p.show(e.host)}: <span class="${e.restored === true ? "good" : "bad"}">${escapeHtml(e.restored === true ? w.restored : w.notRestored)}</span></p>${
-    todo.length ? `<p>${escapeHtml(w.leftToDo)}:</p><pre>${p.show(todo.join("\n"))}</pre>` : ""
-  }</section>`;
-}
-
-/**
- * Kinds with no drawing of their own: every field, named in the page's language, its value as
- * escaped JSON (a value given in both languages shows the page's).
- */
-function genericView(e: Evidence, p: Page): string {
-  const rows = Object.entries(e)
-    .filter(([k]) => k !== "kind")
-    .map(([k, v]) => {
-      const shown = isText(v) ? v[p.lang] : typeof v === "string" ? v : JSON.stringify(v, null, 2);
-      return `<tr><th>${p.show(fieldName(k, p.lang))}</th><td><pre>${p.show(shown)}</pre></td></tr>`;
-    })
-    .join("");
-  const title = kindTitle(e.kind, p.lang);
-  return `<section class="ev ev-generic"><h5>${title ? escapeHtml(title) : `<code>${p.show(e.kind)}</code>`}</h5><div class="scroll"><table>${rows}</table></div></section>`;
-}
-
-function isText(v: unknown): v is { es: string; en: string } {
-  const r = record(v);
-  return typeof r.es === "string" && typeof r.en === "string" && Object.keys(r).length === 2;
-}
-
-/** Backend labels in order of first appearance, so a backend keeps its colour on the whole page. */
-function backendLabels(r: RunResult): string[] {
-  const seen = new Set<string>();
-  const add = (l: unknown) => {
-    if (typeof l === "string" && l && !l.startsWith("error") && !l.startsWith("unknown") && l !== "unidentified") seen.add(l);
-  };
-  for (const c of r.checks) {
-    for (const e of c.evidence) {
-      Object.keys(record(record(e.ratio).expectedShares)).forEach(add);
-      Object.keys(record(e.counts)).forEach(add);
-      list(e.sequence).forEach(add);
-      list(e.timeline).forEach((m) => add(record(m).label));
-      if (e.kind === "cookie-trace") add(e.backend);
-      list(e.trace).forEach((r) => add(record(r).label));
-    }
-  }
-  return [...seen].sort();
-}
-
-function pct(p: Page, share: number): string {
-  return `${formatNumber(p.lang, share * 100, 1)} %`;
-}
-
 function decimals(v: number): number {
   return Number.isInteger(v) ? 0 : 1;
-}
-
-function record(v: unknown): Record<string, unknown> {
-  return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
-}
-
-function list(v: unknown): unknown[] {
-  return Array.isArray(v) ? v : [];
-}
-
-function num(v: unknown): number {
-  return typeof v === "number" && Number.isFinite(v) ? v : 0;
 }
 
 const CSS = `
@@ -530,7 +220,6 @@ dd{margin:0}
 .card-head{display:flex;flex-wrap:wrap;gap:8px;align-items:center}
 .points{font-weight:600;white-space:nowrap}
 .fix{background:#fff8e1;padding:6px 8px;border-radius:4px}
-.ev{margin:.4rem 0 .8rem}
 svg{max-width:100%;height:auto;font:11px system-ui,sans-serif}
 .chart{width:100%;max-width:520px}
 .sequence{width:100%;max-width:520px}

@@ -1,4 +1,5 @@
-import type { Lang, Outcome, Part, Text } from "../model/index.js";
+import type { EvidenceKind, Lang, Outcome, Part, Text } from "../model/index.js";
+import { EVIDENCE_TITLES } from "./evidence-words.js";
 
 /**
  * The words of the file scorecards (JUnit and HTML). The English table is the model; the
@@ -299,36 +300,17 @@ export function eventKind(what: string): EventKind {
   return "info";
 }
 
-/** Names of evidence kinds that have no drawing of their own (their fields are a table). */
-const KIND_TITLES: Record<string, Text> = {
-  "apache-modules": { es: "Módulos de Apache", en: "Apache modules" },
-  budget: { es: "Tiempo agotado", en: "Time budget" },
+/** Kinds that old results wrote and no kind of today has (their fields are a table). */
+const OLD_KIND_TITLES: Record<string, Text> = {
   credentials: { es: "Credenciales", en: "Credentials" },
-  deadline: { es: "Plazo de la comprobación", en: "Check deadline" },
-  "default-routes": { es: "Rutas por defecto", en: "Default routes" },
-  dependency: { es: "Dependencia", en: "Dependency" },
   error: { es: "Fallo", en: "Error" },
-  exception: { es: "Excepción del evaluador", en: "Grader exception" },
-  "http-get-digests": { es: "Resúmenes HTTP_GET", en: "HTTP_GET digests" },
-  "http-get-wrong-page": { es: "Prueba con una página errónea", en: "Test with a wrong page" },
-  "ipvs-service": { es: "Servicio IPVS", en: "IPVS service" },
-  "keep-alive-behaviour": { es: "Comportamiento en una conexión persistente", en: "Behaviour on one keep-alive connection" },
-  "keepalived-config": { es: "Configuración de keepalived", en: "keepalived configuration" },
-  "kernel-modules": { es: "Módulos del núcleo", en: "Kernel modules" },
-  "nat-reach": { es: "Alcance a través del NAT", en: "Reach through the NAT" },
-  "nat-rules": { es: "Reglas de NAT", en: "NAT rules" },
   "no-ssh": { es: "Sin SSH", en: "No SSH" },
-  "own-pages": { es: "Páginas servidas por cada servidor", en: "Pages served by each server" },
-  "persistence-long": { es: "Persistencia larga", en: "Long persistence" },
-  "persistence-template": { es: "Plantilla de persistencia", en: "Persistence template" },
-  processes: { es: "Procesos", en: "Processes" },
-  "ssh-error": { es: "Fallo de SSH", en: "SSH error" },
-  "ssh-command": { es: "Orden SSH", en: "SSH command" },
   unexpected: { es: "Resultado inesperado", en: "Unexpected result" },
 };
 
+/** The title of a kind of evidence, of today or of an old result. */
 export function kindTitle(kind: string, lang: Lang): string | undefined {
-  return KIND_TITLES[kind]?.[lang];
+  return (Object.hasOwn(EVIDENCE_TITLES, kind) ? EVIDENCE_TITLES[kind as EvidenceKind] : OLD_KIND_TITLES[kind])?.[lang];
 }
 
 /** Field names of evidence drawn as a table, keyed by the field (the JSON keeps the key). */

@@ -4,7 +4,8 @@ import type { CheckResult, Evidence, Lang, RunResult } from "../model/index.js";
 import type { Reporter } from "./reporter.js";
 import { writeReport } from "./output.js";
 import type { CheckState, Since } from "./overview.js";
-import { WORDS, formatDuration, kindTitle, labelText } from "./i18n.js";
+import { WORDS } from "./i18n.js";
+import { evidenceLines } from "./evidence-text.js";
 
 export interface FileReporterOptions {
   lang: Lang;
@@ -117,44 +118,7 @@ function detailsText(c: CheckResult, lang: Lang): string {
 
 /** One line or a few per evidence item: what a teacher reading a CI log needs to see. */
 export function evidenceSummary(e: Evidence, lang: Lang): string[] {
-  const w = WORDS[lang];
-  switch (e.kind) {
-    case "sample": {
-      const counts = record(e.counts);
-      const ratio = record(e.ratio);
-      const expected = record(ratio.expectedShares);
-      const line = `${w.sample} ${label(e.name, lang)} (${label(e.mode, lang)}): ${num(e.n)} ${w.requests}; ${Object.entries(counts).map(([k, v]) => `${labelText(k, lang)}=${String(v)}`).join(", ")}`;
-      const shares = Object.keys(expected).length
-        ? [`${w.observed} ${shareList(record(ratio.observedShares), lang)}; ${w.expected} ${shareList(expected, lang)}`]
-        : [];
-      return [line, ...shares];
-    }
-    case "failover": {
-      const rejoin = typeof e.rejoinMs === "number" ? `${w.rejoinedIn} ${formatDuration(lang, e.rejoinMs)}` : w.notRejoined;
-      const detect = typeof e.detectMs === "number" ? `; ${w.detectedIn} ${formatDuration(lang, e.detectMs)}` : "";
-      return [`${str(e.victim)}: ${num(e.failedRequests)} ${w.failedRequests}${detect}; ${rejoin}`];
-    }
-    case "vrrp-failover": {
-      const served =
-        e.masterReleased === false ? w.masterKeptVip : typeof e.outageMs === "number" ? `${w.servedAgainAfter} ${formatDuration(lang, e.outageMs)}` : w.notServedAgain;
-      return [`${str(e.master)} → ${str(e.backup)} (VIP ${str(e.vip)}): ${served}; ${num(e.failedRequests)} ${w.failedRequests}`];
-    }
-    case "ssh-commands":
-      return list(e.commands).map((x) => {
-        const c = record(x);
-        return `${str(c.host)}$ ${str(c.command)} → ${w.exitCode} ${c.code === null ? "-" : String(c.code)}`;
-      });
-    case "cookie-trace":
-      return [`${w.client} ${String(e.client)}: ${e.error ? `${w.error} ${JSON.stringify(e.error)}` : `${String(e.status)} ${label(e.backend, lang)} ${w.setCookie}: ${list(e.setCookie).map(String).join(" | ") || w.none}`}`];
-    case "http-request":
-      return [`${str(e.url)}: ${e.ok === false ? `${w.error} ${JSON.stringify(e.error)}` : `${String(e.status)} ${label(e.label, lang)}`}`];
-    case "restore":
-      return [`${w.restore} ${str(e.host)}: ${e.restored === true ? w.restored : w.notRestored}`];
-    case "dependency":
-      return [`${w.dependsOn} ${str(e.dependsOn)} (${str(e.outcome)})`];
-    default:
-      return [`${kindTitle(e.kind, lang) ?? e.kind}: ${JSON.stringify(e)}`];
-  }
+  return evidenceLines(e, lang);
 }
 
 function seconds(ms: number): number {
@@ -164,33 +128,6 @@ function seconds(ms: number): number {
 function clip(s: string): string {
   const oneLine = s.replace(/\s+/g, " ");
   return oneLine.length > MAX_LINE_CHARS ? `${oneLine.slice(0, MAX_LINE_CHARS)}…` : oneLine;
-}
-
-function shareList(shares: Record<string, unknown>, lang: Lang): string {
-  return Object.entries(shares)
-    .map(([k, v]) => `${labelText(k, lang)} ${typeof v === "number" ? `${(v * 100).toFixed(1)}%` : String(v)}`)
-    .join(", ");
-}
-
-function record(v: unknown): Record<string, unknown> {
-  return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
-}
-
-function list(v: unknown): unknown[] {
-  return Array.isArray(v) ? v : [];
-}
-
-/** An evidence label (sample, mode, answer) in the report's language. */
-function label(v: unknown, lang: Lang): string {
-  return typeof v === "string" ? labelText(v, lang) : str(v);
-}
-
-function str(v: unknown): string {
-  return typeof v === "string" ? v : v === undefined || v === null ? "-" : JSON.stringify(v);
-}
-
-function num(v: unknown): string {
-  return typeof v === "number" ? String(v) : "-";
 }
 
 /**

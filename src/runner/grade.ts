@@ -1,6 +1,6 @@
 import type { LabSpec } from "../config/schema.js";
 import { multiplex, type Reporter } from "../report/reporter.js";
-import { ev, VERSION } from "../model/index.js";
+import { ev, EVIDENCE_VERSION, VERSION } from "../model/index.js";
 import type { Check } from "./check.js";
 import { Traffic, VipHttp, type CheckContext, type RunOptions } from "./context.js";
 import { detectPart } from "./detect.js";
@@ -225,6 +225,7 @@ export async function gradeLab(spec: LabSpec, options: GradeOptions): Promise<Gr
   const preflightMs = await preflightDone;
   const result: RunResult = {
     schemaVersion: 1,
+    evidenceVersion: EVIDENCE_VERSION,
     tool: { name: "hagrade", version: VERSION },
     lab: spec.lab,
     ...(spec.student ? { student: spec.student } : {}),

@@ -43,11 +43,12 @@ describe("HTML scorecard", () => {
     for (const c of result.checks) expect(xpath(file, `count(//article[@id='check-${c.id}'])`)).toBe("1");
     // The sample: one block per request.
     const loadfactor = result.checks.find((c) => c.id === "proxy.loadfactor");
-    const n = loadfactor?.evidence[0]?.n;
+    const sample = loadfactor?.evidence[0];
+    const n = sample?.kind === "sample" ? sample.n : -1;
     expect(xpath(file, "count(//article[@id='check-proxy.loadfactor']//*[local-name()='svg'][contains(@class,'sequence')]/*[local-name()='rect'])")).toBe(String(n));
     // The failover: a mark per request and a line per event.
     const failover = result.checks.find((c) => c.id === "proxy.failover")?.evidence[0];
-    const marks = Array.isArray(failover?.timeline) ? failover.timeline.length : -1;
+    const marks = failover?.kind === "failover" ? failover.timeline.length : -1;
     expect(
       xpath(file, "count(//article[@id='check-proxy.failover']//*[local-name()='svg'][contains(@class,'timeline')]/*[local-name()='circle' or local-name()='rect'])"),
     ).toBe(String(marks));
@@ -125,7 +126,7 @@ describe("HTML scorecard", () => {
   it("draws each share with its confidence interval's whiskers and the expected share's mark", async () => {
     const result = passingLab();
     const { file } = await render(result, "ci-en.html", "en");
-    const ratio = result.checks.find((c) => c.id === "proxy.loadfactor")?.evidence[0]?.ratio as { ci: { shares: Record<string, [number, number]> }; expectedShares: Record<string, number> };
+    const ratio = result.checks.find((c) => c.id === "proxy.loadfactor")?.evidence.flatMap((e) => (e.kind === "sample" && e.ratio ? [e.ratio] : []))[0] as { ci: { shares: Record<string, [number, number]> }; expectedShares: Record<string, number> };
     const chart = "//article[@id='check-proxy.loadfactor']//*[local-name()='svg'][contains(@class,'chart')]";
     // The chart's scale: a share s is drawn at x = 120 + 260·s.
     const x = (share: number) => (120 + share * 260).toFixed(1);
@@ -144,7 +145,7 @@ describe("HTML scorecard", () => {
   it("draws proxy.sticky's cookie trace as a table: request, cookie sent, server reached, Set-Cookie received", async () => {
     const result = passingLab();
     const { file } = await render(result, "sticky-en.html", "en");
-    const trace = result.checks.find((c) => c.id === "proxy.sticky")?.evidence.find((e) => Array.isArray(e.trace))?.trace as { seq: number; label: string; sent: string | null; set: string[] }[];
+    const trace = result.checks.find((c) => c.id === "proxy.sticky")?.evidence.flatMap((e) => (e.kind === "sample" && e.trace ? [e.trace] : []))[0] as { seq: number; label: string; sent: string | null; set: string[] }[];
     const table = "//article[@id='check-proxy.sticky']//table[@class='trace']";
     expect(xpath(file, `string(${table}/thead)`)).toBe("RequestCookie sentServer that answeredSet-Cookie received");
     expect(xpath(file, `count(${table}/tbody/tr)`)).toBe(String(trace.length));
@@ -174,8 +175,8 @@ describe("HTML scorecard", () => {
     const card = "//article[@id='check-lvs.vrrp-failover']";
     expect(xpath(file, `count(${card}//section[contains(@class,'ev-generic')])`)).toBe("0");
     const svg = `${card}//*[local-name()='svg'][contains(@class,'timeline')]`;
-    expect(xpath(file, `count(${svg}/*[local-name()='circle' or (local-name()='rect' and not(@class))])`)).toBe(String((evidence.timeline as unknown[]).length));
-    expect(xpath(file, `count(${svg}/*[local-name()='line'][@stroke-dasharray])`)).toBe(String((evidence.events as unknown[]).length));
+    expect(xpath(file, `count(${svg}/*[local-name()='circle' or (local-name()='rect' and not(@class))])`)).toBe(String(evidence.kind === "vrrp-failover" ? evidence.timeline.length : -1));
+    expect(xpath(file, `count(${svg}/*[local-name()='line'][@stroke-dasharray])`)).toBe(String(evidence.kind === "vrrp-failover" ? evidence.events.length : -1));
     expect(xpath(file, `count(${svg}/*[local-name()='rect'][@class='outage'])`)).toBe("1");
     expect(xpath(file, `string(${card}//b[@class='outage-time'])`)).toBe("la VIP volvió a servir a los 3,8 s");
     expect(xpath(file, `string(${card}//section[contains(@class,'ev-vrrp')]/p)`)).toContain("10.0.0.2 → 10.0.0.3");
@@ -210,7 +211,7 @@ describe("HTML scorecard", () => {
       expect(xpath(file, "string(//article[@id='check-net.vip-http']//p[@class='message'])")).toContain(HOSTILE_PAGE);
       expect(xpath(file, "string(//title)")).toContain(`Luis <b>Pérez</b> & "Co"`);
       // The unknown evidence kind is an escaped table of its fields.
-      expect(xpath(file, "count(//article[@id='check-proxy.modules']//section[contains(@class,'ev-generic')]//tr)")).toBe("2");
+      expect(xpath(file, "count(//article[@id='check-proxy.modules']//section[contains(@class,'ev-legacy')]//tr)")).toBe("2");
     });
   }
 

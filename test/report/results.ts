@@ -1,4 +1,4 @@
-import type { CheckResult, Evidence, RunResult, Text } from "../../src/runner/types.js";
+import type { CheckResult, Evidence, RunResult, Text, TimelineMark, RatioEvidence } from "../../src/model/index.js";
 
 /** The password a lab spec carried: reporters must never write it. */
 export const SECRET = "s3cr3t-Pa55word!";
@@ -59,17 +59,17 @@ function sample(sequence: string[], expected: Record<string, number>): Evidence 
       },
       maxSamples: 400,
       explanation: t("Proporción 3:1 observada.", "3:1 ratio observed."),
-    },
+    } as RatioEvidence, // a whole RatioVerdict of src/stats: more than reporters read
   };
 }
 
 function failoverEvidence(broken: boolean): Evidence {
-  const timeline: Evidence[] = [];
+  const timeline: TimelineMark[] = [];
   for (let i = 0; i < 60; i++) {
     const tMs = i * 100;
     const down = tMs >= 2000 && tMs < 4000;
     const label = broken && down && i % 3 === 0 ? "error:http-502" : down ? "webserver2" : i % 2 ? "webserver1" : "webserver2";
-    timeline.push({ kind: "mark", t: tMs, client: i % 2 ? "sticky" : "cookieless", label, status: label.startsWith("error") ? 502 : 200, route: label === "webserver2" ? "wsrv2" : "wsrv1" });
+    timeline.push({ t: tMs, client: i % 2 ? "sticky" : "cookieless", label, status: label.startsWith("error") ? 502 : 200, route: label === "webserver2" ? "wsrv2" : "wsrv1" });
   }
   return {
     kind: "failover",
@@ -79,12 +79,13 @@ function failoverEvidence(broken: boolean): Evidence {
     failedRequests: broken ? 7 : 0,
     rejoined: !broken,
     rejoinMs: broken ? null : 1800,
+    stoppedBy: "ssh",
     events: [
       { t: 2000, what: "stop" },
       { t: 2050, what: "stopped" },
       { t: 4000, what: "started (verified)" },
     ],
-    timeline: timeline.map(({ kind: _kind, ...m }) => m),
+    timeline,
   };
 }
 
@@ -96,14 +97,14 @@ function failoverEvidence(broken: boolean): Evidence {
 export function stickyEvidence(setCookie = "ROUTEID=.wsrv1; path=/"): Evidence[] {
   const withCookie = Array.from({ length: 6 }, () => "webserver1");
   const trace = withCookie.map((label, i) => ({ seq: i + 1, label, sent: i === 0 ? null : "ROUTEID=.wsrv1", set: i === 0 ? [setCookie] : [] }));
-  const plain = (name: string, sequence: string[], extra: Record<string, unknown> = {}): Evidence => {
+  const plain = (name: string, sequence: string[], extra: Partial<Extract<Evidence, { kind: "sample" }>> = {}): Evidence => {
     const counts: Record<string, number> = {};
     for (const l of sequence) counts[l] = (counts[l] ?? 0) + 1;
     return { kind: "sample", name, mode: "keep-alive", n: sequence.length, counts, connections: 1, sequence, errors: [], ...extra };
   };
   return [
     plain("cookieless", ["webserver1", "webserver2", "webserver1", "webserver2"]),
-    plain("with-cookie", withCookie, { cookie: ".wsrv1", trace }),
+    plain("with-cookie", withCookie, { cookie: "ROUTEID=.wsrv1", trace }),
     plain("forged .wsrv2", ["webserver2", "webserver2", "webserver2"], { forged: "ROUTEID=.wsrv2" }),
   ];
 }
@@ -137,9 +138,10 @@ export function vrrpEvidence(served: boolean): Evidence {
 
 /** A failover a person carried out (--interactive): the events src/runner/failover.ts writes then. */
 export function guidedFailoverEvidence(): Evidence {
-  const base = failoverEvidence(false);
+  const base = failoverEvidence(false) as Extract<Evidence, { kind: "failover" }>;
   return {
     ...base,
+    stoppedBy: "person",
     events: [
       { t: 1900, what: "asked to stop" },
       { t: 2400, what: "stop confirmed" },
@@ -198,8 +200,13 @@ export function passingLab(): RunResult {
       points: 1,
       maxPoints: 1,
       evidence: [
-        { kind: "cookie-trace", client: 1, status: 200, backend: "webserver1", label: "webserver1", setCookie: ["ROUTEID=.wsrv1; path=/"], cookie: { value: ".wsrv1", route: "wsrv1", path: "/" } },
-        { kind: "cookie-trace", client: 2, status: 200, backend: "webserver2", label: "webserver2", setCookie: ["ROUTEID=.wsrv2; path=/"], cookie: { value: ".wsrv2", route: "wsrv2", path: "/" } },
+        {
+          kind: "cookie-trace",
+          rows: [
+            { client: 1, status: 200, backend: "webserver1", label: "webserver1", setCookie: ["ROUTEID=.wsrv1; path=/"], cookie: { raw: "ROUTEID=.wsrv1; path=/", name: "ROUTEID", value: ".wsrv1", route: "wsrv1", path: "/" } },
+            { client: 2, status: 200, backend: "webserver2", label: "webserver2", setCookie: ["ROUTEID=.wsrv2; path=/"], cookie: { raw: "ROUTEID=.wsrv2; path=/", name: "ROUTEID", value: ".wsrv2", route: "wsrv2", path: "/" } },
+          ],
+        },
       ],
     }),
     check({ id: "proxy.sticky", part: "proxy", outcome: "pass", points: 2, maxPoints: 2, evidence: stickyEvidence() }),
@@ -217,7 +224,7 @@ export function vrrpLab(served = true): RunResult {
       points: served ? 2 : 0,
       maxPoints: 2,
       ...(served ? {} : { fix: t("Arranque keepalived en el BACKUP.", "Start keepalived on the BACKUP.") }),
-      evidence: [vrrpEvidence(served), { kind: "restore", host: "balancer", restored: true }],
+      evidence: [vrrpEvidence(served), { kind: "restore", host: "balancer", status: "verified", restored: true }],
     }),
     check({ id: "lvs.failover", part: "lvs", outcome: "pass", points: 2, maxPoints: 2, evidence: [guidedFailoverEvidence()] }),
   ]);
@@ -274,7 +281,8 @@ export function brokenLab(): RunResult {
       maxPoints: 1,
       message: t("No se pudo entrar por SSH en balancer.", "Could not log in to balancer over SSH."),
       fix: t("Revise la clave SSH.", "Check the SSH key."),
-      evidence: [{ kind: "exotic-future-kind", detail: HOSTILE_PAGE, nested: { password: SECRET } }],
+      // Evidence an older hagrade wrote in a shape no kind of today has (upgradeEvidence makes it legacy).
+      evidence: [{ kind: "legacy", originalKind: "exotic-future-kind", fields: { detail: HOSTILE_PAGE, nested: { password: SECRET } } }],
     }),
   ]);
 }
