@@ -44,6 +44,21 @@ describe("plausible alternatives", () => {
 });
 
 describe("decideRatio on deterministic schedulers", () => {
+  it("a lone client on the lab's ratios: 200, 201, 202 answers; 28, 42, 56 when the IPVS table bounds the cycle", () => {
+    const cases: [number[], number, number][] = [
+      [[1, 1], 200, 28],
+      [[2, 1], 201, 42],
+      [[3, 1], 202, 56],
+    ];
+    for (const [weights, unbounded, bounded] of cases) {
+      const expected = { "1": weights[0] ?? 1, "2": weights[1] ?? 1 };
+      const sequence = labelsOf(lvsWrrOrder(weights, 400));
+      const cycle = weights.reduce((a, b) => a + b, 0);
+      expect(decideRatio(sequence, expected)).toMatchObject({ method: "exact-cycle", outcome: "pass", n: unbounded });
+      expect(decideRatio(sequence, expected, { maxCycle: cycle })).toMatchObject({ method: "exact-cycle", outcome: "pass", n: bounded });
+    }
+  });
+
   it("passes Apache 3:1 by exact cycle once no other cycle of up to 199 requests fits (202 answers)", () => {
     const verdict = decideRatio(labelsOf(apacheByrequestsOrder([3, 1], 400)), threeToOne);
     expect(verdict).toMatchObject({ method: "exact-cycle", outcome: "pass", reason: "cycle-matches", nOther: 0, maxCycle: 199 });
