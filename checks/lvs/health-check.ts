@@ -5,7 +5,7 @@
  * within bounds derived from the checker's own timers in keepalived.conf.
  */
 import { findIpvsService, parseApacheVhosts, parseIpvsadmList, type KeepalivedCheck, type KeepalivedRealServer, type KeepalivedVirtualServer } from "../../src/inspect/index.js";
-import type { Backend } from "../../src/config/schema.js";
+import { SAFE_URL_PATH, type Backend } from "../../src/config/schema.js";
 import type { CheckContext } from "../../src/runner/context.js";
 import { fetchPageCommand } from "../../src/runner/pages.js";
 import type { Text } from "../../src/model/index.js";
@@ -83,6 +83,21 @@ export function healthCheckBounds(check: KeepalivedCheck | undefined, vs: Keepal
   };
 }
 
+/** An MD5 as md5sum prints it: exactly 32 lowercase hex digits. */
+export function isMd5(text: string | undefined): text is string {
+  return text !== undefined && /^[0-9a-f]{32}$/.test(text);
+}
+
+/** Strict base64 (as `base64 -w0` prints it) of at most MAX_PAGE_BYTES bytes. */
+export function isPageBase64(text: string): boolean {
+  return text.length % 4 === 0 && text.length <= Math.ceil(MAX_PAGE_BYTES / 3) * 4 && /^[A-Za-z0-9+/]*={0,2}$/.test(text);
+}
+
+/** The spec's rule for vip.path (SAFE_URL_PATH), applied to a path read from keepalived.conf. */
+export function isSafeUrlPath(path: string): boolean {
+  return path.length <= 2048 && SAFE_URL_PATH.test(path);
+}
+
 export interface PageFile {
   /** The page's file on the web server. */
   file: string;
@@ -111,13 +126,24 @@ export async function findPageFile(ctx: CheckContext, backend: Backend, urlPath:
   for (const m of roots.stdout.matchAll(/^\s*DocumentRoot\s+"?([^"\s]+)"?/gim)) if (m[1]) documentRoots.add(m[1]);
   const relative = (urlPath.split("?")[0] ?? "/").replace(/\/$/, "/index.html");
   const candidates = [...[...documentRoots].map((root) => `${root.replace(/\/$/, "")}${relative}`), backend.pagePath];
+  if (!isSafeUrlPath(urlPath)) {
+    return {
+      problem: {
+        es: `La ruta ${JSON.stringify(urlPath.slice(0, 100))} del chequeo HTTP_GET no es una ruta de URL sencilla (letras, dígitos, / . _ ~ - y %XX); no se usa en una orden.`,
+        en: `The HTTP_GET check's path ${JSON.stringify(urlPath.slice(0, 100))} is not a plain URL path (letters, digits, / . _ ~ - and %XX); it is not put in a command.`,
+      },
+    };
+  }
   const served = await ssh.exec(backend.name, `${fetchPageCommand("127.0.0.1", backend.port, urlPath)} | md5sum`, { timeoutMs: 15_000 });
   const servedMd5 = served.stdout.slice(0, 32);
   for (const file of new Set(candidates)) {
     if (!/^\/[A-Za-z0-9_./~+-]+$/.test(file) || file.includes("..")) continue;
     const r = await ssh.exec(backend.name, `f=${shQuote(file)}; [ -f "$f" ] && [ $(wc -c < "$f") -le ${MAX_PAGE_BYTES} ] && md5sum < "$f" | cut -c1-32 && base64 -w0 < "$f"`, { sudo: true, timeoutMs: 15_000 });
     const [md5, original] = r.stdout.split("\n");
-    if (r.code === 0 && md5 === servedMd5 && original !== undefined) return { file, urlPath, original: original.trim(), md5 };
+    // Both go into the undo and verify commands run as root: only what md5sum and base64 can print.
+    if (r.code === 0 && isMd5(md5) && md5 === servedMd5 && original !== undefined && isPageBase64(original.trim())) {
+      return { file, urlPath, original: original.trim(), md5 };
+    }
   }
   return {
     problem: {
@@ -190,8 +216,8 @@ export async function measureWrongPage(
       },
       before: `md5sum < ${file}`,
       change: `printf '%s\\n' ${shQuote(WRONG_PAGE)} > ${file}`,
-      undo: `printf '%s' '${page.original}' | base64 -d > ${file}`,
-      verify: `[ "$(md5sum < ${file} | cut -c1-32)" = ${page.md5} ]`,
+      undo: `printf '%s' ${shQuote(page.original)} | base64 -d > ${file}`,
+      verify: `[ "$(md5sum < ${file} | cut -c1-32)" = ${shQuote(page.md5)} ]`,
       timeoutMs: (bounds.removalWaitSeconds + 30) * 1000,
     },
     async () => {

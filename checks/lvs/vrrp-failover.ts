@@ -2,7 +2,7 @@ import { defineCheck, ev, fail, graderError, inconclusive, pass, text } from "..
 import { progressText } from "../../src/runner/context.js";
 import { TrafficWatch, type Mark } from "../../src/runner/failover.js";
 import type { Evidence, Verdict } from "../../src/model/index.js";
-import { RestoreStepError, withRestore, type RestoreOutcome } from "../../src/ssh/index.js";
+import { RestoreStepError, shQuote, withRestore, type RestoreOutcome } from "../../src/ssh/index.js";
 import { sleep } from "./binding.js";
 
 /** Consecutive answered requests that count as "the VIP serves again". */
@@ -42,7 +42,7 @@ export default defineCheck({
       );
     }
     const ssh = ctx.ssh!;
-    const holdsVip = `ip -4 -o addr show | grep -qF ' ${vip}/'`;
+    const holdsVip = `ip -4 -o addr show | grep -qF -- ${shQuote(` ${vip}/`)}`;
     const holds = async () => (await ssh.exec("balancer", holdsVip)).code === 0;
     if (!(await holds())) {
       return fail(

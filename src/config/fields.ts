@@ -47,7 +47,7 @@ export const FIELDS: Record<string, FieldInfo> = {
   vip: field("la IP virtual del servicio", "the service's virtual IP", OBJECT_RULE_ES, OBJECT_RULE_EN),
   "vip.address": field("la dirección de la VIP", "the VIP's address", IPV4_RULE_ES, IPV4_RULE_EN, "192.168.0.10"),
   "vip.port": field("el puerto HTTP de la VIP", "the VIP's HTTP port", PORT_RULE_ES, PORT_RULE_EN, "80"),
-  "vip.path": field("la ruta pedida por HTTP", "the HTTP path requested", "una ruta que empieza por / sin espacios", "a path starting with / without spaces", "/"),
+  "vip.path": field("la ruta pedida por HTTP", "the HTTP path requested", "una ruta que empieza por /, con letras, dígitos, . _ ~ - + , = : @, %XX y una consulta ?a=b&c=d; sin comillas, $, ( ) ni espacios", "a path starting with /, of letters, digits, . _ ~ - + , = : @, %XX and a query ?a=b&c=d; no quotes, $, ( ) nor blanks", "/index.html"),
   "vip.host": field("la cabecera Host", "the Host header", "un nombre de máquina, opcionalmente con :puerto", "a host name, optionally with :port", "www.example.org"),
   grader: field("opciones del calificador", "grader options", OBJECT_RULE_ES, OBJECT_RULE_EN),
   "grader.sourceAddresses": field("direcciones locales extra del calificador", "extra local addresses of the grader", "una lista de IPv4 sin repetir", "a list of IPv4 addresses without repeats", "[192.168.0.50, 192.168.0.51]"),

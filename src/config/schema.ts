@@ -46,7 +46,12 @@ export const FINGERPRINT_PATTERN = /^SHA256:[A-Za-z0-9+/]{43}=?$/;
 const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 const USER_PATTERN = /^[A-Za-z0-9._][A-Za-z0-9._@-]{0,63}$/;
 const HOSTNAME_PATTERN = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
-const URL_PATH_PATTERN = /^\/[^\s#]*$/;
+/**
+ * A plain URL path, safe to hand to curl, wget or an HTTP request line built in a shell command:
+ * "/", letters, digits, `. _ ~ - + , = : @`, percent escapes, and a query of the same with `&`
+ * and `?`. No quote, `$`, backtick, parenthesis, blank or bare `%` (a printf format).
+ */
+export const SAFE_URL_PATH = /^\/(?:[A-Za-z0-9._~+,=:@/-]|%[0-9A-Fa-f]{2})*(?:\?(?:[A-Za-z0-9._~+,=:@/?&-]|%[0-9A-Fa-f]{2})*)?$/;
 const HOST_HEADER_PATTERN = /^(?:[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/;
 const REMOTE_PATH_PATTERN = /^\/[^\0\n\r]*$/;
 const EMAIL_PATTERN = /^[^\s@]{1,64}@[^\s@]{1,190}$/;
@@ -273,7 +278,7 @@ export const sshDefaultsSchema = z.strictObject({
 const vipSchema = z.strictObject({
   address: ipv4,
   port: port.default(80),
-  path: z.string().max(2048).regex(URL_PATH_PATTERN).default("/"),
+  path: z.string().max(2048).regex(SAFE_URL_PATH).default("/"),
   host: optional(z.string().regex(HOST_HEADER_PATTERN)),
 });
 

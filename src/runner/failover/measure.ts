@@ -4,7 +4,7 @@
  * measures what happened.
  */
 import type { Backend } from "../../config/schema.js";
-import { RestoreStepError, SshError, withRestore } from "../../ssh/index.js";
+import { RestoreStepError, SshError, shQuote, withRestore } from "../../ssh/index.js";
 import { remote } from "../check.js";
 import { progressText, type CheckContext } from "../context.js";
 import { fetchPageCommand } from "../pages.js";
@@ -37,7 +37,7 @@ export async function measureFailover(ctx: CheckContext, victim: Backend, option
   const page = await ssh.exec(victim.name, fetchPageCommand("127.0.0.1", victim.port, ctx.spec.vip.path), { timeoutMs: 10_000 });
   const literal = identityText(ctx, victim, page.stdout);
   const verify = literal
-    ? `${fetchPageCommand("127.0.0.1", victim.port, ctx.spec.vip.path)} | grep -qF -- '${literal.replace(/'/g, "'\\''")}'`
+    ? `${fetchPageCommand("127.0.0.1", victim.port, ctx.spec.vip.path)} | grep -qF -- ${shQuote(literal)}`
     : fetchPageCommand("127.0.0.1", victim.port, ctx.spec.vip.path);
   const watch = new TrafficWatch(ctx, options.clients, TrafficWatch.tickFor(ctx, options.clients.length)).start();
   const survivors = ctx.spec.backends.filter((b) => b.name !== victim.name).map((b) => b.name);
@@ -158,5 +158,7 @@ function describeFailure(error: unknown): { kind: string; text: Text } {
 function identityText(ctx: CheckContext, victim: Backend, body: string): string | undefined {
   const re = new RegExp(victim.match ?? ctx.spec.identity.pattern, ctx.spec.identity.flags);
   const m = re.exec(body.slice(0, 65536));
-  return m?.[0] && m[0].length <= 200 ? m[0] : undefined;
+  // It goes into a command run as root: printable text of one line only, then quoted.
+  // eslint-disable-next-line no-control-regex
+  return m?.[0] && m[0].length <= 200 && !/[\u0000-\u001f\u007f]/.test(m[0]) ? m[0] : undefined;
 }
