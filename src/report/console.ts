@@ -3,6 +3,10 @@ import { countOf } from "./plural.js";
 import { SUMMARY_WORDS, type CheckState, type Since } from "./overview.js";
 import type { Reporter, RunInfo } from "./reporter.js";
 import { makeStyle, safeForTerminal, type Style } from "./terminal.js";
+import { checkEvidenceLines } from "./evidence-text.js";
+
+/** Under a check that did not pass, the first lines of its evidence (the HTML has the rest). */
+const EVIDENCE_LIMITS = { maxLines: 6, maxChars: 200 };
 
 interface Out {
   write(s: string): unknown;
@@ -114,8 +118,9 @@ export function consoleReporter(lang: Lang, out: Out = process.stdout, env: Node
       const sym = tty ? SYMBOL[r.outcome] : w.plain[r.outcome];
       const pts = `${r.points}/${r.maxPoints}`;
       let text = `${colour(r.outcome, sym)} ${style.bold(r.id)} ${style.dim(`(${pts})`)} ${safeForTerminal(r.message[lang])}\n`;
-      if (r.fix && r.outcome !== "pass" && r.outcome !== "skipped") {
-        text += `    ${style.dim(`${w.fix}:`)} ${safeForTerminal(r.fix[lang])}\n`;
+      if (r.outcome !== "pass" && r.outcome !== "skipped") {
+        if (r.fix) text += `    ${style.dim(`${w.fix}:`)} ${safeForTerminal(r.fix[lang])}\n`;
+        for (const l of checkEvidenceLines(r, lang, EVIDENCE_LIMITS)) text += `    ${style.dim(`· ${safeForTerminal(l)}`)}\n`;
       }
       line(text);
     },

@@ -3,13 +3,36 @@
  * and any text format) needs to see. One renderer per kind; the compiler refuses a missing one.
  * Text from the lab is returned as it came: each format escapes or clips it as it must.
  */
-import { renderEvidence, type Evidence, type EvidenceRenderers, type Lang, type TimelineEvent } from "../model/index.js";
-import { EVIDENCE_WORDS } from "./evidence-words.js";
+import { renderEvidence, type CheckResult, type Evidence, type EvidenceRenderers, type Lang, type TimelineEvent } from "../model/index.js";
+import { EVIDENCE_WORDS, NO_OWN_ANSWER } from "./evidence-words.js";
 import { WORDS, formatDuration, kindTitle, labelText } from "./i18n.js";
 
 /** The lines of one evidence item. */
 export function evidenceLines(e: Evidence, lang: Lang): string[] {
   return renderEvidence(TEXT, e, lang);
+}
+
+/** How much of a check's evidence a text format shows inline (the HTML page has the rest). */
+export interface EvidenceLimits {
+  /** At most this many lines; then one line says how many more there were. */
+  maxLines: number;
+  /** Each line made one line and cut to this many characters. */
+  maxChars: number;
+}
+
+/**
+ * A check's evidence as the text formats (JUnit, TAP, Markdown, console, Gradescope) show it:
+ * every item through its kind's renderer, each line on one line and cut, the list cut with a
+ * "… N more" line. Empty when the check has no evidence.
+ */
+export function checkEvidenceLines(c: CheckResult, lang: Lang, { maxLines, maxChars }: EvidenceLimits): string[] {
+  const lines = c.evidence.flatMap((e) => evidenceLines(e, lang)).filter((l) => l.trim() !== "");
+  const shown = lines.slice(0, maxLines).map((l) => {
+    const one = l.replace(/\s+/g, " ").trim();
+    return one.length > maxChars ? `${one.slice(0, maxChars)}…` : one;
+  });
+  if (lines.length > maxLines) shown.push(`… ${lines.length - maxLines} ${WORDS[lang].more}`);
+  return shown;
 }
 
 const seconds = (lang: Lang, s: number) => formatDuration(lang, s * 1000);
@@ -43,7 +66,12 @@ export const TEXT: EvidenceRenderers<string[], Lang> = {
       `${x.oneConnection}: ${e.n} ${x.answers} (${e.nValid} ${x.fromExpected}); ${x.serversSeen}: ${e.backendsSeen.join(", ") || WORDS[lang].none}; ${e.switches} ${x.switches}: ${x.behaviour[e.behaviour] ?? e.behaviour}`,
     ];
   },
-  "own-pages": (e, lang) => e.impostors.map((i) => `${i.backend} (${i.address}) ${EVIDENCE_WORDS[lang].servesItself} ${labelText(i.label, lang)}`),
+  "own-pages": (e, lang) =>
+    e.impostors.map((i) =>
+      i.label === NO_OWN_ANSWER
+        ? `${i.backend} (${i.address}) ${EVIDENCE_WORDS[lang].noOwnAnswer}`
+        : `${i.backend} (${i.address}) ${EVIDENCE_WORDS[lang].servesItself} ${labelText(i.label, lang)}`,
+    ),
   failover: (e, lang) => {
     const w = WORDS[lang];
     const rejoin = e.rejoinMs !== null ? `${w.rejoinedIn} ${formatDuration(lang, e.rejoinMs)}` : w.notRejoined;

@@ -1,5 +1,8 @@
 import type { EvidenceKind, Lang, Text } from "../model/index.js";
 
+/** The label own-pages gives a server that answered nothing when asked for its own page. */
+export const NO_OWN_ANSWER = "no answer";
+
 /**
  * The words the evidence renderers (evidence-text.ts, html-evidence.ts) write besides the
  * scorecard's own (i18n.ts WORDS). The English table is the model; the Spanish one must have
@@ -20,6 +23,7 @@ const en = {
   pinnedAfter: "pinned after",
   inARow: "in a row",
   servesItself: "itself serves the page of",
+  noOwnAnswer: "gave no page when asked directly",
   address: "Address",
   pageServed: "Page it serves itself",
   sshTo: "SSH to",
@@ -107,6 +111,7 @@ const es: EvidenceWords = {
   pinnedAfter: "fijada tras",
   inARow: "seguidas",
   servesItself: "sirve él mismo la página de",
+  noOwnAnswer: "no dio ninguna página al pedírsela directamente",
   address: "Dirección",
   pageServed: "Página que sirve él mismo",
   sshTo: "SSH a",

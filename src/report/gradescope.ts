@@ -1,14 +1,19 @@
 /**
  * A Gradescope autograder `results.json`: one test per check with its score, so a course that
  * collects grades in Gradescope (or any LMS that reads this widely copied format) takes hagrade's
- * scores as they are, with the student-facing message as each test's output.
+ * scores as they are, with the student-facing message as each test's output (and, when the check
+ * did not pass, the first lines of its evidence, each kind through its text renderer).
  */
-import type { Lang, RunResult } from "../model/index.js";
+import type { CheckResult, Lang, RunResult } from "../model/index.js";
 import { writeReport } from "./output.js";
 import { SUMMARY_WORDS, type Since } from "./overview.js";
 import type { FileReporterOptions } from "./junit.js";
 import type { Reporter } from "./reporter.js";
 import { WORDS } from "./i18n.js";
+import { checkEvidenceLines } from "./evidence-text.js";
+
+/** A test's output in Gradescope is read by the student: a few lines of evidence. */
+const EVIDENCE_LIMITS = { maxLines: 8, maxChars: 300 };
 
 export interface GradescopeTest {
   name: string;
@@ -58,7 +63,7 @@ export function renderGradescope(result: RunResult, { lang, since }: FileReporte
       score: c.points,
       max_score: c.maxPoints,
       status: c.outcome === "pass" ? "passed" : "failed",
-      output: [`${w.outcome[c.outcome]}: ${c.message[lang]}`, c.fix ? `${w.fix}: ${c.fix[lang]}` : ""].filter(Boolean).join("\n"),
+      output: [`${w.outcome[c.outcome]}: ${c.message[lang]}`, c.fix ? `${w.fix}: ${c.fix[lang]}` : "", ...evidenceText(c, lang)].filter(Boolean).join("\n"),
       tags: [c.part, c.outcome],
       visibility: "visible",
     }));
@@ -69,6 +74,12 @@ export function renderGradescope(result: RunResult, { lang, since }: FileReporte
     stdout_visibility: "hidden",
     tests,
   };
+}
+
+function evidenceText(c: CheckResult, lang: Lang): string[] {
+  if (c.outcome === "pass" || c.outcome === "skipped") return [];
+  const lines = checkEvidenceLines(c, lang, EVIDENCE_LIMITS);
+  return lines.length ? [`${WORDS[lang].evidence}:`, ...lines.map((l) => `  ${l}`)] : [];
 }
 
 function sinceLines(since: Since | undefined, lang: Lang): string[] {

@@ -15,7 +15,7 @@ import {
   type TimelineEvent,
   type TimelineMark,
 } from "../model/index.js";
-import { EVIDENCE_TITLES, EVIDENCE_WORDS } from "./evidence-words.js";
+import { EVIDENCE_TITLES, EVIDENCE_WORDS, NO_OWN_ANSWER } from "./evidence-words.js";
 import { eventKind, fieldName, formatDuration, formatNumber, kindTitle, labelText, type EventKind, type Words } from "./i18n.js";
 
 /** The only way text reaches the page: lab output is hostile until proven otherwise. */
@@ -134,7 +134,7 @@ export const HTML: EvidenceRenderers<string, HtmlPage> = {
   },
   "own-pages": (e, p) => {
     const x = EVIDENCE_WORDS[p.lang];
-    return section(e.kind, p, table(p, [p.w.backend, x.address, x.pageServed], e.impostors.map((i) => [p.show(i.backend), p.show(i.address), `<span class="bad">${p.label(i.label)}</span>`])));
+    return section(e.kind, p, table(p, [p.w.backend, x.address, x.pageServed], e.impostors.map((i) => [p.show(i.backend), p.show(i.address), `<span class="bad">${i.label === NO_OWN_ANSWER ? escapeHtml(x.noOwnAnswer) : p.label(i.label)}</span>`])));
   },
   failover: (e, p) => {
     const { w, lang } = p;

@@ -5,7 +5,7 @@ import type { Reporter } from "./reporter.js";
 import { writeReport } from "./output.js";
 import type { CheckState, Since } from "./overview.js";
 import { WORDS } from "./i18n.js";
-import { evidenceLines } from "./evidence-text.js";
+import { checkEvidenceLines, evidenceLines } from "./evidence-text.js";
 
 export interface FileReporterOptions {
   lang: Lang;
@@ -20,8 +20,7 @@ export interface FileReporterOptions {
 const builder = junitModule as unknown as Builder;
 
 /** Evidence text in a JUnit failure stays short: CI pages show it inline; the HTML has the rest. */
-const MAX_EVIDENCE_LINES = 12;
-const MAX_LINE_CHARS = 300;
+const EVIDENCE_LIMITS = { maxLines: 12, maxChars: 300 };
 
 /**
  * One `<testsuite>` per lab (the document's root element: the Jenkins JUnit schema has no
@@ -107,12 +106,8 @@ function detailsText(c: CheckResult, lang: Lang): string {
   const w = WORDS[lang];
   const parts: string[] = [];
   if (c.fix) parts.push(`${w.fix}: ${c.fix[lang]}`);
-  const lines = c.evidence.flatMap((e) => evidenceSummary(e, lang));
-  if (lines.length > 0) {
-    parts.push(`${w.evidence}:`);
-    parts.push(...lines.slice(0, MAX_EVIDENCE_LINES).map((l) => `  ${clip(l)}`));
-    if (lines.length > MAX_EVIDENCE_LINES) parts.push(`  … ${lines.length - MAX_EVIDENCE_LINES} ${w.more}`);
-  }
+  const lines = checkEvidenceLines(c, lang, EVIDENCE_LIMITS);
+  if (lines.length > 0) parts.push(`${w.evidence}:`, ...lines.map((l) => `  ${l}`));
   return parts.join("\n");
 }
 
@@ -123,11 +118,6 @@ export function evidenceSummary(e: Evidence, lang: Lang): string[] {
 
 function seconds(ms: number): number {
   return Math.round(ms) / 1000;
-}
-
-function clip(s: string): string {
-  const oneLine = s.replace(/\s+/g, " ");
-  return oneLine.length > MAX_LINE_CHARS ? `${oneLine.slice(0, MAX_LINE_CHARS)}…` : oneLine;
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * A Markdown summary for a CI job's page (`$GITHUB_STEP_SUMMARY`, a GitLab merge request note):
  * the score, the counts that are not zero, what to fix next, the overview with failures first,
- * and what changed since an earlier result. Text from the lab is escaped: GitHub renders HTML in
+ * the evidence of each check that did not pass (each kind through its text renderer), and what
+ * changed since an earlier result. Text from the lab is escaped: GitHub renders HTML in
  * a summary, and a page served by a student's lab must stay text.
  */
 import type { Outcome, RunResult } from "../model/index.js";
@@ -9,7 +10,11 @@ import type { FileReporterOptions } from "./junit.js";
 import type { Reporter } from "./reporter.js";
 import { WORDS } from "./i18n.js";
 import { writeReport } from "./output.js";
+import { checkEvidenceLines } from "./evidence-text.js";
 import { fixNext, oneLine, outcomeCount, overviewRows, shownCounts, SUMMARY_WORDS, type CheckState } from "./overview.js";
+
+/** A job summary is read on one page: a few lines per check (the HTML has the rest). */
+const EVIDENCE_LIMITS = { maxLines: 8, maxChars: 240 };
 
 const MARK: Record<Outcome, string> = { pass: "✅", fail: "❌", inconclusive: "❔", error: "⚠️", skipped: "⏭️" };
 
@@ -56,6 +61,14 @@ export function renderMarkdown(result: RunResult, { lang, redact = (t) => t, sin
   out.push(`### ${md(s.overview)}`, "", `| ${md(s.check)} | ${md(s.outcome)} | ${md(s.points)} | ${md(s.message)} |`, "|---|---|---|---|");
   for (const c of overviewRows(result)) {
     out.push(`| **${md(c.id)}** ${md(c.title[lang])} | ${MARK[c.outcome]} ${md(w.outcome[c.outcome])} | ${c.points}/${c.maxPoints} | ${md(oneLine(c.message[lang]))} |`);
+  }
+  const evidence = overviewRows(result)
+    .filter((c) => c.outcome !== "pass" && c.outcome !== "skipped")
+    .map((c) => [c, checkEvidenceLines(c, lang, EVIDENCE_LIMITS)] as const)
+    .filter(([, lines]) => lines.length > 0);
+  if (evidence.length > 0) {
+    out.push("", `### ${md(w.evidence)}`);
+    for (const [c, lines] of evidence) out.push("", `${MARK[c.outcome]} **${md(c.id)}** ${md(c.title[lang])}`, "", ...lines.map((l) => `- ${md(l)}`));
   }
   out.push("", `<sub>hagrade ${md(result.tool.version)}</sub>`, "");
   // Each text was redacted before escaping; this pass catches a secret that spans two texts.

@@ -1,6 +1,7 @@
 /**
  * TAP version 14 (testanything.org): one test point per check, a YAML block with its outcome,
- * points, message and fix when it did not pass; skipped checks carry `# SKIP` and their reason.
+ * points, message, fix and evidence (each kind through its text renderer) when it did not pass;
+ * skipped checks carry `# SKIP` and their reason.
  * `inconclusive` and `error` are `not ok`: a TAP consumer must not count them as passes.
  */
 import { stringify } from "yaml";
@@ -9,6 +10,10 @@ import type { FileReporterOptions } from "./junit.js";
 import type { Reporter } from "./reporter.js";
 import { writeReport } from "./output.js";
 import { SUMMARY_WORDS } from "./overview.js";
+import { checkEvidenceLines } from "./evidence-text.js";
+
+/** A TAP consumer shows the YAML block inline: the evidence stays a few lines (the HTML has the rest). */
+const EVIDENCE_LIMITS = { maxLines: 12, maxChars: 300 };
 
 export function tapReporter(path: string, options: FileReporterOptions): Reporter {
   return {
@@ -37,12 +42,14 @@ function point(c: CheckResult, n: number, lang: Lang, redact: (t: string) => str
   const description = `${c.id} - ${oneLine(redact(c.title[lang]))}`;
   if (c.outcome === "pass") return [`ok ${n} - ${description}`];
   if (c.outcome === "skipped") return [`ok ${n} - ${description} # SKIP ${oneLine(redact(c.message[lang]))}`];
+  const evidence = checkEvidenceLines(c, lang, EVIDENCE_LIMITS).map(redact);
   const diagnostics = {
     outcome: c.outcome,
     points: c.points,
     maxPoints: c.maxPoints,
     message: redact(c.message[lang]),
     ...(c.fix ? { fix: redact(c.fix[lang]) } : {}),
+    ...(evidence.length ? { evidence } : {}),
   };
   const yaml = stringify(diagnostics, { lineWidth: 0 }).trimEnd().split("\n").map((l) => `  ${l}`);
   return [`not ok ${n} - ${description}`, "  ---", ...yaml, "  ..."];

@@ -9,11 +9,16 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
 import { readResult } from "../../src/cli/report.js";
 import { isKnownEvidence, upgradeRunResult, type Evidence, type Lang, type RunResult } from "../../src/model/index.js";
-import { evidenceLines } from "../../src/report/evidence-text.js";
+import { checkEvidenceLines, evidenceLines } from "../../src/report/evidence-text.js";
+import { consoleReporter } from "../../src/report/console.js";
+import { renderGradescope } from "../../src/report/gradescope.js";
 import { renderHtml } from "../../src/report/html.js";
 import { renderJunit } from "../../src/report/junit.js";
+import { escapeMarkdown, renderMarkdown } from "../../src/report/markdown.js";
+import { renderTap } from "../../src/report/tap.js";
 
 const fixtures = join(import.meta.dirname, "fixtures", "v1");
 const FILES = readdirSync(fixtures).filter((f) => f.endsWith(".json")).sort();
@@ -44,6 +49,25 @@ async function renderBoth(result: RunResult, name: string, lang: Lang): Promise<
   await writeFile(htmlFile, html);
   await writeFile(junitFile, junit);
   return { html, htmlFile, junit, junitFile };
+}
+
+/** Every text format of a result: TAP, Markdown, Gradescope's results.json and the console (a CI log). */
+function renderText(result: RunResult, lang: Lang): { tap: string; markdown: string; gradescope: string; console: string } {
+  let log = "";
+  const c = consoleReporter(lang, { isTTY: false, write: (s: string) => (log += s) }, {});
+  c.onBegin?.({ lab: result.lab, part: result.part, lang, checks: result.checks.map((k) => ({ id: k.id, title: k.title })), startedAt: result.startedAt });
+  for (const check of result.checks) c.onCheckEnd?.(check);
+  void c.onEnd?.(result);
+  return { tap: renderTap(result, { lang }), markdown: renderMarkdown(result, { lang }), gradescope: JSON.stringify(renderGradescope(result, { lang })), console: log };
+}
+
+/** The YAML block of each `not ok` test point of a TAP document, by check id. */
+function tapDiagnostics(tap: string): Map<string, { evidence?: string[] }> {
+  const out = new Map<string, { evidence?: string[] }>();
+  for (const m of tap.matchAll(/^not ok \d+ - (\S+) - .*\n {2}---\n([\s\S]*?)\n {2}\.\.\.$/gm)) {
+    out.set(m[1]!, parseYaml(m[2]!.replace(/^ {2}/gm, "")) as { evidence?: string[] });
+  }
+  return out;
 }
 
 const evidenceOf = (result: RunResult, id: string): Evidence[] => result.checks.find((c) => c.id === id)?.evidence ?? [];
@@ -90,6 +114,32 @@ describe("results saved before typed evidence", () => {
     expect(html).not.toContain("ev-legacy");
     expect(lines.join("\n")).not.toContain('{"');
     expect(JSON.parse(json)).toEqual(result);
+    // TAP, Markdown, Gradescope and the console: the same lines, from the same renderer per kind.
+    const text = renderText(result, lang);
+    for (const [format, out] of Object.entries(text)) {
+      expect(out, format).not.toMatch(/\bundefined\b/);
+      expect(out, format).not.toContain("[object Object]");
+      expect(out, format).not.toMatch(/\bNaN\b/);
+    }
+    const diagnostics = tapDiagnostics(text.tap);
+    const gradescope = JSON.parse(text.gradescope) as { tests: { name: string; output: string }[] };
+    let shown = 0;
+    for (const c of result.checks) {
+      if (c.outcome === "pass" || c.outcome === "skipped") {
+        expect(diagnostics.has(c.id), c.id).toBe(false);
+        continue;
+      }
+      // The first lines, those no format cuts, appear whole in each.
+      const whole = checkEvidenceLines(c, lang, { maxLines: 6, maxChars: Infinity }).filter((l) => l.length <= 200 && !l.startsWith("… "));
+      expect(diagnostics.get(c.id)?.evidence ?? [], c.id).toEqual(expect.arrayContaining(whole));
+      for (const line of whole) {
+        expect(text.markdown, c.id).toContain(`- ${escapeMarkdown(line)}`);
+        expect(text.console, c.id).toContain(`    · ${line}\n`);
+        expect(gradescope.tests.find((t) => t.name.startsWith(`${c.id} `))?.output, c.id).toContain(`  ${line}`);
+        shown++;
+      }
+    }
+    if (result.checks.some((c) => c.outcome !== "pass" && c.outcome !== "skipped" && c.evidence.length > 0)) expect(shown).toBeGreaterThan(0);
     // One section per evidence item, each under its check's card.
     for (const c of result.checks) {
       expect(html.split(`id="check-${c.id}"`).length, c.id).toBe(2);
@@ -143,6 +193,32 @@ describe("what a teacher reads in an old result", () => {
     expect(failure).toContain("NAT rules (masquerade / SNAT): no NAT rule");
     expect(failure).toContain("web servers no rule covers: webserver1, webserver2");
     expect(failure).toMatch(/webserver1: arrived from 10\.221\.1\.11 \(NOT through the NAT\)/);
+  });
+
+  it("the NAT's evidence is sentences in TAP, Markdown, Gradescope and the console, in Spanish and English", async () => {
+    const nat = await load("netns-nat-missing.json");
+    const expected = {
+      en: ["NAT rules (masquerade / SNAT): no NAT rule", "web servers no rule covers: webserver1, webserver2", "webserver1: arrived from 10.221.1.11 (NOT through the NAT)"],
+      es: ["Reglas de NAT (masquerade / SNAT): ninguna regla de NAT", "servidores web que ninguna regla cubre: webserver1, webserver2", "webserver1: llegó desde 10.221.1.11 (SIN pasar por el NAT)"],
+    } as const;
+    for (const lang of ["en", "es"] as const) {
+      const text = renderText(nat, lang);
+      expect(tapDiagnostics(text.tap).get("net.nat")?.evidence?.slice(0, 2)).toEqual(expected[lang].slice(0, 2));
+      for (const line of expected[lang]) {
+        expect(text.markdown).toContain(`- ${escapeMarkdown(line)}`);
+        expect(text.console).toContain(`    · ${line}\n`);
+        expect(text.gradescope).toContain(line);
+      }
+    }
+  });
+
+  it("a server that gave no page of its own says so, in both languages", async () => {
+    const result = await load("netns-single-server-cheat.json");
+    const own = evidenceOf(result, "net.two-backends").find((e) => e.kind === "own-pages")!;
+    expect(evidenceLines(own, "en")).toEqual(["webserver2 (10.221.1.12) gave no page when asked directly"]);
+    expect(evidenceLines(own, "es")).toEqual(["webserver2 (10.221.1.12) no dio ninguna página al pedírsela directamente"]);
+    const { htmlFile } = await renderBoth(result, "own-pages", "es");
+    expect(xpath(htmlFile, "string(//article[@id='check-net.two-backends']//section[contains(@class,'ev-own-pages')]//tbody/tr[1]/td[3])")).toBe("no dio ninguna página al pedírsela directamente");
   });
 
   it("an SSH error written under the error's own kind is an SSH error again", async () => {
