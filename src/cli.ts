@@ -10,6 +10,7 @@ import { UsageError } from "./cli/args.js";
 import { commandHelp, execute, type Command } from "./cli/command.js";
 import { runCommand } from "./cli/run.js";
 import { initCommand } from "./cli/init.js";
+import { doctorCommand } from "./cli/doctor.js";
 import { restoreCommand } from "./cli/restore.js";
 import { reportCommand } from "./cli/report.js";
 import { batchCommand, mergeCommand, regradeCommand } from "./cli/batch.js";
@@ -19,7 +20,7 @@ import { checksCommand } from "./cli/checks.js";
 export { EXIT, exitCodeFor };
 
 /** Every command, in the order `hagrade --help` lists them. */
-export const COMMANDS: readonly Command[] = [initCommand, runCommand, reportCommand, restoreCommand, checksCommand, batchCommand, mergeCommand, regradeCommand];
+export const COMMANDS: readonly Command[] = [initCommand, doctorCommand, runCommand, reportCommand, restoreCommand, checksCommand, batchCommand, mergeCommand, regradeCommand];
 
 function overview(): string {
   const rows = COMMANDS.map((c) => [c.name, c.summary] as const);
