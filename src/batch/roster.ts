@@ -256,3 +256,32 @@ function failure(message: Text, fix: Text): RosterLoad {
 export function formatRosterProblems(problems: RosterProblem[], lang: "es" | "en"): string {
   return problems.map((p) => `✘ ${p.message[lang]}\n  → ${p.fix[lang]}`).join("\n");
 }
+
+/** Where a spec may hold an SSH password: the defaults, the balancer, each backend. */
+function passwordPaths(spec: unknown): string[] {
+  const found: string[] = [];
+  const has = (node: unknown): boolean =>
+    typeof node === "object" && node !== null && (node as { ssh?: { password?: unknown } }).ssh?.password != null;
+  if (typeof spec !== "object" || spec === null) return found;
+  const record = spec as Record<string, unknown>;
+  if (has(record)) found.push("ssh.password");
+  if (has(record.balancer)) found.push("balancer.ssh.password");
+  if (Array.isArray(record.backends)) record.backends.forEach((backend, i) => has(backend) && found.push(`backends.${i}.ssh.password`));
+  return found;
+}
+
+/**
+ * The warning for a class graded with one password: the template gives an SSH password that some
+ * rows do not replace with their own, so every one of those students' machines is sent the same
+ * password, and any student can collect it (a fake sshd is enough). Undefined when there is none.
+ */
+export function sharedPasswordWarning(template: unknown, entries: readonly RosterEntry[]): Text | undefined {
+  const fields = passwordPaths(template);
+  if (fields.length === 0) return undefined;
+  const sharing = entries.filter((entry) => !entry.specFile && passwordPaths(entry.overrides).length < fields.length).length;
+  if (sharing < 2) return undefined;
+  return {
+    es: `Aviso: la plantilla da una contraseña SSH (${fields.join(", ")}) que ${sharing} alumnos comparten: se envía a la máquina de cada uno, y cualquiera de ellos puede recogerla. Las claves SSH son lo seguro para una clase; si no, una columna ssh.password.env o ssh.password.file por alumno.`,
+    en: `Warning: the template gives an SSH password (${fields.join(", ")}) that ${sharing} students share: it is sent to each one's machine, and any of them can collect it. SSH keys are the safe choice for a class; otherwise, a per-student ssh.password.env or ssh.password.file column.`,
+  };
+}

@@ -8,7 +8,7 @@ import { availableParallelism } from "node:os";
 import path from "node:path";
 import { ALL_CHECKS, RUBRIC } from "../../checks/index.js";
 import { loadSpec, type SpecLoadResult } from "../config/load.js";
-import { SecretRegistry } from "../config/secrets.js";
+import { SecretRegistry, SHORT_SECRET_WARNING } from "../config/secrets.js";
 import { htmlReporter } from "../report/html.js";
 import { jsonReporter } from "../report/json.js";
 import { junitReporter } from "../report/junit.js";
@@ -49,6 +49,8 @@ export interface BatchOptions {
   /** Told about each lab as it starts and ends (the console's progress lines). */
   onLabStart?(entry: RosterEntry): void;
   onLabEnd?(entry: LabEntry, cached: boolean): void;
+  /** Told about something the teacher should change (a secret too short to redact from reports). */
+  onWarning?(warning: Text, lab: string): void;
   /** Aborting it stops starting new labs and cuts running ones short (Ctrl-C). */
   signal?: AbortSignal;
 }
@@ -186,6 +188,7 @@ async function gradeOne(row: RosterEntry, options: BatchOptions): Promise<{ entr
     } finally {
       clearTimeout(abandon);
     }
+    if (secrets.tooShort > 0) options.onWarning?.(SHORT_SECRET_WARNING, row.lab);
     if (result === "abandoned") {
       abandonedRun = true;
       return await finish("timeout", key, {

@@ -6,6 +6,7 @@
 import { existsSync, statSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
+import { parse as parseYaml } from "yaml";
 import { htmlReporter } from "../report/html.js";
 import { jsonReporter } from "../report/json.js";
 import { junitReporter } from "../report/junit.js";
@@ -14,7 +15,7 @@ import { safeForTerminal } from "../report/terminal.js";
 import { upgradeRunResult, type Lang, type RunResult } from "../model/index.js";
 import { readEntries, writeEntry } from "../batch/entry.js";
 import { mergeShards, writeClassOutputs } from "../batch/class.js";
-import { loadRoster, formatRosterProblems } from "../batch/roster.js";
+import { loadRoster, formatRosterProblems, sharedPasswordWarning } from "../batch/roster.js";
 import { DEFAULT_BUDGET_MS, defaultConcurrency, gradeBatch, parseShard } from "../batch/run.js";
 import { loadRubric, regradeResult } from "../batch/regrade.js";
 import type { ClassSummary } from "../batch/summary.js";
@@ -75,6 +76,10 @@ async function batch(values: Flags<typeof BATCH_OPTIONS>): Promise<number> {
   if (!template && roster.entries.some((e) => !e.specFile)) {
     throw new UsageError("--spec-template FILE is required unless every roster row has a spec column");
   }
+  if (template) {
+    const shared = sharedPasswordWarning(await readSpecData(template), roster.entries);
+    if (shared) process.stderr.write(`hagrade: ${shared[l]}\n`);
+  }
   const outDir = path.resolve(values.out ?? "reports");
   const controller = new AbortController();
   const onSignal = () => controller.abort();
@@ -89,6 +94,7 @@ async function batch(values: Flags<typeof BATCH_OPTIONS>): Promise<number> {
       : `Grading ${total} labs${shard ? ` (slice ${shard.index}/${shard.total} of the roster)` : ""}, ${concurrency} at once, at most ${budgetS} s each.\n`,
   );
   let entries: LabEntry[];
+  const warned = new Set<string>();
   try {
     entries = await gradeBatch({
       roster: roster.entries,
@@ -106,6 +112,11 @@ async function batch(values: Flags<typeof BATCH_OPTIONS>): Promise<number> {
       long: Boolean(values.long),
       acceptNewHostKeys: Boolean(values["accept-new-host-keys"]),
       signal: controller.signal,
+      onWarning: (warning, lab) => {
+        if (warned.has(warning.en)) return;
+        warned.add(warning.en);
+        process.stderr.write(`hagrade: ${lab}: ${warning[l]}\n`);
+      },
       onLabEnd: (entry, cached) => {
         done++;
         out.write(`${labLine(entry, cached, l, `${done}/${total}`, path.join(outDir, ".journal"))}\n`);
@@ -262,4 +273,13 @@ async function writeRegraded(result: RunResult, dir: string, l: Lang): Promise<s
     out.push(...((await r.onEnd?.(result)) ?? []));
   }
   return out;
+}
+
+/** The template's data as written (YAML or JSON), for a look at its fields; undefined if unreadable. */
+async function readSpecData(file: string): Promise<unknown> {
+  try {
+    return parseYaml(await readFile(file, "utf8")) as unknown;
+  } catch {
+    return undefined;
+  }
 }

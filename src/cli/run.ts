@@ -1,7 +1,7 @@
 /** `hagrade run`: grades one lab from its spec and writes the chosen reports. */
 import { join, resolve } from "node:path";
 import { formatProblems, loadSpec } from "../config/load.js";
-import { SecretRegistry } from "../config/secrets.js";
+import { SecretRegistry, SHORT_SECRET_WARNING } from "../config/secrets.js";
 import { gradescopeNotGraded } from "../report/gradescope.js";
 import { STDOUT, writeReport } from "../report/output.js";
 import { gradeLab } from "../runner/grade.js";
@@ -90,6 +90,7 @@ export const runCommand = defineCommand({
       prompter?.close();
       quiet();
     });
+    if (secrets.tooShort > 0) process.stderr.write(`${SHORT_SECRET_WARNING[lang]}\n`);
     // The engine fired the run's end: the file reporters have written.
     if (result.reportsWritten.length) messages.write(`${lang === "es" ? "Escrito" : "Written"}: ${result.reportsWritten.join(", ")}\n`);
     return exitCodeFor(result, minScore ?? spec.rubric.minScore ?? result.maxScore);

@@ -27,16 +27,36 @@ export const MAX_SECRET_FILE_BYTES = 64 * 1024;
 /** Private keys are a few KiB (RSA 16384 bits: 12 KiB). */
 export const MAX_PRIVATE_KEY_BYTES = 64 * 1024;
 
+/**
+ * Shorter secrets are not redacted: "1" or "2026" would be cut out of every number and date of a
+ * report. Such a password is guessed in seconds anyway; the run warns about it instead.
+ */
+export const MIN_REDACTED_SECRET_LENGTH = 6;
+
+/** The warning for a secret too short to redact, in both languages. */
+export const SHORT_SECRET_WARNING: Text = {
+  es: `Aviso: una contraseña o frase de paso tiene menos de ${MIN_REDACTED_SECRET_LENGTH} caracteres; no se tapa en los informes (taparla estropearía números y fechas). Usa claves SSH, o una contraseña más larga.`,
+  en: `Warning: a password or passphrase is shorter than ${MIN_REDACTED_SECRET_LENGTH} characters; it is not masked in the reports (masking it would mangle numbers and dates). Use SSH keys, or a longer password.`,
+};
+
 /** Key files are multi-line; a log may show one line of one (a parser error, a diff). */
 const MIN_KEY_LINE_LENGTH = 16;
 
 export class SecretRegistry {
   readonly #values = new Set<string>();
   #ordered: string[] | undefined;
+  #tooShort = 0;
 
-  /** Registers a value read from a secret; empty values are ignored (they cannot leak). */
+  /**
+   * Registers a value read from a secret; empty values are ignored (they cannot leak), and values
+   * shorter than MIN_REDACTED_SECRET_LENGTH are counted in `tooShort` instead (see there).
+   */
   add(value: string): void {
     if (value === "") return;
+    if (value.length < MIN_REDACTED_SECRET_LENGTH) {
+      this.#tooShort++;
+      return;
+    }
     this.#ordered = undefined;
     this.#values.add(value);
     // Evidence is saved as JSON, where quotes and backslashes appear escaped.
@@ -53,6 +73,11 @@ export class SecretRegistry {
 
   get size(): number {
     return this.#values.size;
+  }
+
+  /** How many secrets were too short to redact: the run shows SHORT_SECRET_WARNING if any. */
+  get tooShort(): number {
+    return this.#tooShort;
   }
 
   /** `text` with every known secret value replaced by `***` (longest values first). */

@@ -5,6 +5,7 @@
  * did not pass, the first lines of its evidence, each kind through its text renderer).
  */
 import type { CheckResult, Lang, RunResult } from "../model/index.js";
+import { redactStrings } from "./json.js";
 import { writeReport } from "./output.js";
 import { SUMMARY_WORDS, type Since } from "./overview.js";
 import type { FileReporterOptions } from "./junit.js";
@@ -39,7 +40,7 @@ export function gradescopeReporter(path: string, options: FileReporterOptions): 
   return {
     onEnd(result: RunResult) {
       const redact = options.redact ?? ((t: string) => t);
-      return writeReport(path, redact(JSON.stringify(renderGradescope(result, options), null, 2)) + "\n");
+      return writeReport(path, JSON.stringify(redactStrings(renderGradescope(result, options), redact), null, 2) + "\n");
     },
   };
 }

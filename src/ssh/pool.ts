@@ -141,6 +141,17 @@ class Slots {
   }
 }
 
+/**
+ * Answers to a keyboard-interactive round: the password goes only to a single, hidden prompt that
+ * asks for a password; any other prompt (a question, a one-time code, an echoed field, several
+ * at once: what a hostile server asks to collect it) gets an empty answer.
+ */
+export function keyboardInteractiveAnswers(prompts: readonly { prompt: string; echo?: boolean }[], password: string): string[] {
+  const asksPassword = (p: { prompt: string; echo?: boolean }) => p.echo !== true && /\b(password|passphrase|contrase(ñ|n)a)\b/i.test(p.prompt);
+  if (prompts.length === 1 && asksPassword(prompts[0]!)) return [password];
+  return prompts.map(() => "");
+}
+
 function redact(text: string, secrets: readonly (string | undefined)[]): string {
   let out = text;
   for (const secret of secrets) if (secret && secret.length >= 3) out = out.split(secret).join("***");
@@ -408,7 +419,7 @@ export class SshHost {
     const password = this.target.password;
     if (password !== undefined) {
       client.on("keyboard-interactive", (_name, _instructions, _lang, prompts, finish) => {
-        finish(prompts.map(() => password));
+        finish(keyboardInteractiveAnswers(prompts, password));
       });
     }
     return new Promise<Connection>((resolve, reject) => {
