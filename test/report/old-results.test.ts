@@ -1,5 +1,6 @@
 /**
- * Results saved before typed evidence (test/report/fixtures/v1: real grades of the reference labs)
+ * Results saved before typed evidence (test/report/fixtures/v1: real grades of the reference labs;
+ * v0: a result of hagrade 0.1.0 as of 2026-11-26)
  * still render in every format: their evidence is read into today's kinds (no item left as
  * `legacy`), and no page or log shows "undefined", "[object Object]" or a raw JSON dump.
  */
@@ -20,8 +21,14 @@ import { renderJunit } from "../../src/report/junit.js";
 import { escapeMarkdown, renderMarkdown } from "../../src/report/markdown.js";
 import { renderTap } from "../../src/report/tap.js";
 
-const fixtures = join(import.meta.dirname, "fixtures", "v1");
-const FILES = readdirSync(fixtures).filter((f) => f.endsWith(".json")).sort();
+const fixtures = join(import.meta.dirname, "fixtures");
+/** Every saved result, as `<version folder>/<file>`. */
+const FILES = ["v1", "v0"].flatMap((v) =>
+  readdirSync(join(fixtures, v))
+    .filter((f) => f.endsWith(".json"))
+    .sort()
+    .map((f) => `${v}/${f}`),
+);
 
 let dir: string;
 beforeAll(async () => {
@@ -44,8 +51,8 @@ function xpath(file: string, expr: string, html = true): string {
 async function renderBoth(result: RunResult, name: string, lang: Lang): Promise<{ html: string; htmlFile: string; junit: string; junitFile: string }> {
   const html = renderHtml(result, { lang });
   const junit = renderJunit(result, { lang });
-  const htmlFile = join(dir, `${name}.${lang}.html`);
-  const junitFile = join(dir, `${name}.${lang}.xml`);
+  const htmlFile = join(dir, `${name.replace("/", "-")}.${lang}.html`);
+  const junitFile = join(dir, `${name.replace("/", "-")}.${lang}.xml`);
   await writeFile(htmlFile, html);
   await writeFile(junitFile, junit);
   return { html, htmlFile, junit, junitFile };
@@ -74,13 +81,24 @@ const evidenceOf = (result: RunResult, id: string): Evidence[] => result.checks.
 
 describe("results saved before typed evidence", () => {
   it("are the real grades of both reference labs, in version 1 shapes", async () => {
-    expect(FILES.length).toBeGreaterThanOrEqual(10);
-    const raw = JSON.parse(await readFile(join(fixtures, "netns-correct.json"), "utf8")) as RunResult;
+    expect(FILES.filter((f) => f.startsWith("v1/")).length).toBeGreaterThanOrEqual(10);
+    const raw = JSON.parse(await readFile(join(fixtures, "v1", "netns-correct.json"), "utf8")) as RunResult;
     expect(raw.evidenceVersion).toBeUndefined();
     // net.vip-http kept the raw fetch result; proxy.routeid-cookie one item per client.
     expect(Object.keys(evidenceOf(raw, "net.vip-http")[0]!)).toContain("result");
     expect(evidenceOf(raw, "proxy.routeid-cookie").length).toBeGreaterThan(1);
-    expect(FILES.some((f) => f.startsWith("lvs-"))).toBe(true);
+    expect(FILES.some((f) => f.startsWith("v1/lvs-"))).toBe(true);
+  });
+
+  it("include a result of hagrade 0.1.0 (2026-11-26), whose net.vip-http kept the raw fetch result", async () => {
+    const raw = JSON.parse(await readFile(join(fixtures, "v0", "loopback-0155e02.json"), "utf8")) as RunResult;
+    expect(raw.evidenceVersion).toBeUndefined();
+    expect(Object.keys(evidenceOf(raw, "net.vip-http")[0]!)).toEqual(["kind", "url", "result"]);
+    const result = await load("v0/loopback-0155e02.json");
+    const [request] = evidenceOf(result, "net.vip-http");
+    expect(request).toMatchObject({ kind: "http-request", ok: false, attempts: 3, error: { class: "headers-timeout" } });
+    expect(evidenceLines(request!, "en")).toEqual([expect.stringMatching(/^GET http:\/\/127\.0\.0\.236:\d+\/ → no HTTP answer: headers-timeout \(no complete response headers within 5000 ms\)$/)]);
+    expect(evidenceLines(request!, "es")[0]).toMatch(/^GET http:\/\/127\.0\.0\.236:\d+\/ → sin respuesta HTTP: headers-timeout/);
   });
 
   it.each(FILES)("%s: every evidence item is read into a kind of today", async (name) => {
@@ -150,7 +168,7 @@ describe("results saved before typed evidence", () => {
 
 describe("what a teacher reads in an old result", () => {
   it("net.vip-http shows the URL, the status and the server that answered", async () => {
-    const result = await load("netns-correct.json");
+    const result = await load("v1/netns-correct.json");
     const { htmlFile } = await renderBoth(result, "vip", "en");
     const section = xpath(htmlFile, "string(//article[@id='check-net.vip-http']//section[contains(@class,'ev-http-request')]/p[1])");
     expect(section).toMatch(/^GET http:\/\/10\.220\.\d+\.10:80\/ → 200, server webserver[12] \(\d+(\.\d+)? ms\)$/);
@@ -158,7 +176,7 @@ describe("what a teacher reads in an old result", () => {
   });
 
   it("a refused VIP says so in the JUnit failure, with the URL; the skipped checks name their dependency", async () => {
-    const result = await load("netns-vip-refused.json");
+    const result = await load("v1/netns-vip-refused.json");
     const { junitFile, htmlFile } = await renderBoth(result, "refused", "en");
     const failure = xpath(junitFile, "string(//testcase[@name='net.vip-http']/failure)", false);
     expect(failure).toMatch(/GET http:\/\/10\.220\.\d+\.10:8081\/ → no HTTP answer: connect-refused/);
@@ -166,9 +184,9 @@ describe("what a teacher reads in an old result", () => {
   });
 
   it("proxy.routeid-cookie's clients are one table, a row per client with its route", async () => {
-    const raw = JSON.parse(await readFile(join(fixtures, "netns-correct.json"), "utf8")) as RunResult;
+    const raw = JSON.parse(await readFile(join(fixtures, "v1", "netns-correct.json"), "utf8")) as RunResult;
     const clients = evidenceOf(raw, "proxy.routeid-cookie").length;
-    const result = await load("netns-correct.json");
+    const result = await load("v1/netns-correct.json");
     expect(evidenceOf(result, "proxy.routeid-cookie").map((e) => e.kind)).toEqual(["cookie-trace"]);
     const { htmlFile } = await renderBoth(result, "cookies", "es");
     const table = "//article[@id='check-proxy.routeid-cookie']//section[contains(@class,'ev-cookie-trace')]//table";
@@ -178,7 +196,7 @@ describe("what a teacher reads in an old result", () => {
   });
 
   it("the gateways are a table that marks the wrong one, and the NAT says which servers it leaves out", async () => {
-    const gateway = await load("netns-wrong-gateway.json");
+    const gateway = await load("v1/netns-wrong-gateway.json");
     const g = await renderBoth(gateway, "gateway", "en");
     const rows = "//article[@id='check-net.gateway']//section[contains(@class,'ev-default-routes')]//tbody/tr";
     expect(xpath(g.htmlFile, `count(${rows})`)).toBe("2");
@@ -187,7 +205,7 @@ describe("what a teacher reads in an old result", () => {
     expect(xpath(g.htmlFile, `string(${rows}[td[1]='webserver1']/td[3])`)).toBe("✔");
     expect(xpath(g.junitFile, "string(//testcase[@name='net.gateway']/failure)", false)).toContain("expected gateway 10.221.1.1; webserver1: 10.221.1.1 ✓, webserver2: 10.221.1.254 ✗");
 
-    const nat = await load("netns-nat-missing.json");
+    const nat = await load("v1/netns-nat-missing.json");
     const n = await renderBoth(nat, "nat", "en");
     const failure = xpath(n.junitFile, "string(//testcase[@name='net.nat']/failure)", false);
     expect(failure).toContain("NAT rules (masquerade / SNAT): no NAT rule");
@@ -196,7 +214,7 @@ describe("what a teacher reads in an old result", () => {
   });
 
   it("the NAT's evidence is sentences in TAP, Markdown, Gradescope and the console, in Spanish and English", async () => {
-    const nat = await load("netns-nat-missing.json");
+    const nat = await load("v1/netns-nat-missing.json");
     const expected = {
       en: ["NAT rules (masquerade / SNAT): no NAT rule", "web servers no rule covers: webserver1, webserver2", "webserver1: arrived from 10.221.1.11 (NOT through the NAT)"],
       es: ["Reglas de NAT (masquerade / SNAT): ninguna regla de NAT", "servidores web que ninguna regla cubre: webserver1, webserver2", "webserver1: llegó desde 10.221.1.11 (SIN pasar por el NAT)"],
@@ -213,7 +231,7 @@ describe("what a teacher reads in an old result", () => {
   });
 
   it("a server that gave no page of its own says so, in both languages", async () => {
-    const result = await load("netns-single-server-cheat.json");
+    const result = await load("v1/netns-single-server-cheat.json");
     const own = evidenceOf(result, "net.two-backends").find((e) => e.kind === "own-pages")!;
     expect(evidenceLines(own, "en")).toEqual(["webserver2 (10.221.1.12) gave no page when asked directly"]);
     expect(evidenceLines(own, "es")).toEqual(["webserver2 (10.221.1.12) no dio ninguna página al pedírsela directamente"]);
@@ -222,9 +240,9 @@ describe("what a teacher reads in an old result", () => {
   });
 
   it("an SSH error written under the error's own kind is an SSH error again", async () => {
-    const raw = JSON.parse(await readFile(join(fixtures, "netns-ssh-refused.json"), "utf8")) as RunResult;
+    const raw = JSON.parse(await readFile(join(fixtures, "v1", "netns-ssh-refused.json"), "utf8")) as RunResult;
     expect(raw.checks.flatMap((c) => c.evidence).some((e) => e.kind === ("refused" as string))).toBe(true);
-    const result = await load("netns-ssh-refused.json");
+    const result = await load("v1/netns-ssh-refused.json");
     const skipped = result.checks.find((c) => c.evidence.some((e) => e.kind === "ssh-error"))!;
     const { htmlFile } = await renderBoth(result, "ssh", "en");
     expect(xpath(htmlFile, `string(//article[@id='check-${skipped.id}']//section[contains(@class,'ev-ssh-error')]/p[1])`)).toMatch(
@@ -233,7 +251,7 @@ describe("what a teacher reads in an old result", () => {
   });
 
   it("Part 1: the IPVS service, the kernel modules and the failover timeline are drawn", async () => {
-    const result = await load("lvs-rr.json");
+    const result = await load("v1/lvs-rr.json");
     const { htmlFile } = await renderBoth(result, "lvs", "en");
     expect(xpath(htmlFile, "string(//article[@id='check-lvs.virtual-server']//section[contains(@class,'ev-ipvs-service')]/pre)")).toMatch(/^TCP\s+\S+:80 rr/);
     expect(xpath(htmlFile, "count(//article[@id='check-lvs.modules']//section[contains(@class,'ev-kernel-modules')]//tbody/tr)")).not.toBe("0");
