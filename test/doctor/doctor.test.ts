@@ -6,7 +6,8 @@
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { main } from "../../src/cli.js";
 import { parseSpecText } from "../../src/config/load.js";
 import type { LabSpec } from "../../src/config/schema.js";
 import { doctorLab, parseProbe, probeCommand, programOf, type DoctorResult } from "../../src/doctor/index.js";
@@ -148,5 +149,18 @@ describe("hagrade doctor (scripted balancer)", () => {
     expect(programOf("systemctl stop apache2")).toBe("systemctl");
     expect(programOf("sudo -n /usr/sbin/apachectl -k stop")).toBe("/usr/sbin/apachectl");
     expect(programOf("$(evil)")).toBeUndefined();
+  });
+
+  it("bad input is exit 2 with the flag named, as for run", async () => {
+    const err = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
+    try {
+      expect(await main(["doctor"])).toBe(2);
+      expect(String(err.mock.calls.at(-1)?.[0])).toContain("give either --spec FILE or --discover");
+      expect(await main(["doctor", "--spec", "/nonexistent/lab.yaml"])).toBe(2);
+      expect(await main(["doctor", "--spec", "lab.yaml", "-i", "key"])).toBe(2);
+      expect(String(err.mock.calls.at(-1)?.[0])).toContain("--identity goes with --discover");
+    } finally {
+      err.mockRestore();
+    }
   });
 });
