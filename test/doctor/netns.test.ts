@@ -66,6 +66,11 @@ describe("the student's quick start on a running Part 2 reference lab", () => {
     expect(doctor.stdout).toContain("Everything a grade needs works");
     console.log(`doctor on a working lab: ${doctorMs} ms (process start included)`);
 
+    // Without a spec: discovery first, then the same checks.
+    const direct = await built(["doctor", "--discover", `root@${lab.addresses.balancerService}`, "-i", key, "--lang", "en"], work, env);
+    expect(direct.code, direct.stderr + direct.stdout).toBe(0);
+    expect(direct.stdout).toContain(`✔ The VIP ${lab.addresses.vip}:80 answers (HTTP 200)`);
+
     const run = await built(["run", "--spec", "lab.yaml", "--reporter", "console,json", "--out", "reports", "--lang", "en"], work, env);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     const result = JSON.parse(readFileSync(join(work, "reports", "result.json"), "utf8")) as { score: number; maxScore: number; counts: Record<string, number> };
