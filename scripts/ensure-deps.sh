@@ -57,7 +57,7 @@ if [ $want_netns = 1 ] || [ $want_vm = 1 ]; then
   need ip iproute2; need nft nftables; need apache2 apache2; need sshd openssh-server
   need ssh openssh-client; need ssh-keygen openssh-client; need keepalived keepalived
   need tini tini; need pgrep procps; need killall psmisc; need unshare util-linux; need curl curl
-  need iptables iptables; need python3 python3; need sudo sudo
+  need iptables iptables; need python3 python3; need sudo sudo; need socat socat
 fi
 if [ $want_report = 1 ]; then
   need xmllint libxml2-utils; need chromium chromium
