@@ -31,3 +31,4 @@ export { parseIptables } from "./firewall-iptables.js";
 export { natCovers, type NatCoverage } from "./firewall-nat.js";
 export { parseOsRelease, type OsRelease } from "./os-release.js";
 export { findProcesses, parseProcessList, type ProcessEntry, type ProcessList } from "./processes.js";
+export { parseIpAddrOneline, type InterfaceAddress } from "./addresses.js";

@@ -288,14 +288,28 @@ export type NatRulesEvidence = {
   kind: "nat-rules";
   rules: string[];
   uncovered: string[];
+  /** The interface toward the service network the rules were judged for. */
+  outInterface?: string;
+  /** false: neither nft nor iptables-save could be read (the lists above say nothing). */
+  readable?: boolean;
+  /** The balancer's net.ipv4.ip_forward; null when it could not be read. */
+  ipForward?: boolean | null;
 };
 
 /** Connections from each web server to an address outside: the source address they arrived from. */
 export type NatReachEvidence = {
   kind: "nat-reach";
+  /** address:port the web servers connected to; "" when no traffic test could run. */
   target: string;
   expectedFrom: string[];
   reached: { backend: string; from: string | null; natted: boolean | null }[];
+  /**
+   * Where hagrade sat: outside the balancer (a traffic test ran), on the balancer, behind an
+   * address translator, or with every address on the server network; `reason` says why no
+   * traffic test could tell NAT from routing.
+   */
+  place?: "outside" | "on-balancer" | "translated" | "server-network";
+  reason?: Text;
 };
 
 /** Whether a process runs on the balancer. */
