@@ -106,13 +106,16 @@ export const TEXT: EvidenceRenderers<string[], Lang> = {
   },
   "nat-rules": (e, lang) => {
     const x = EVIDENCE_WORDS[lang];
+    if (e.readable === false) return [x.natRulesUnreadable];
+    const leaving = e.outInterface !== undefined ? ` (${x.natLeaving} ${e.outInterface})` : "";
     return [
-      `${x.natRules}: ${e.rules.length ? e.rules.join(" | ") : x.noNatRule}`,
+      `${x.natRules}${leaving}: ${e.rules.length ? e.rules.join(" | ") : x.noNatRule}`,
       e.uncovered.length ? `${x.notCovered}: ${e.uncovered.join(", ")}` : x.allCovered,
     ];
   },
   "nat-reach": (e, lang) => {
     const x = EVIDENCE_WORDS[lang];
+    if (e.target === "" && e.reason !== undefined) return [`${x.natNoTraffic}: ${e.reason[lang]}`];
     return [
       `${x.natTarget} ${e.target}, ${x.natExpectedFrom} ${e.expectedFrom.join(", ")}:`,
       ...e.reached.map((r) => `${r.backend}: ${arrival(r, lang)}`),
