@@ -3,7 +3,7 @@
  * 192.168.0.0/24 with VIP 192.168.0.10; server network 192.168.100.0/24 with the balancer as
  * gateway 192.168.100.1), ready to edit. It must load as written, apart from the key file.
  */
-import type { Lang } from "../model/index.js";
+import { SPEC_REFERENCE, type Lang } from "../model/index.js";
 
 interface Comments {
   header: string[];
@@ -35,7 +35,7 @@ const COMMENTS: Record<Lang, Comments> = {
   es: {
     header: [
       "Especificación de la práctica \"Servicio web en alta disponibilidad\" para hagrade.",
-      "Referencia de todos los campos: docs/spec.md. Las rutas relativas parten de la carpeta de este fichero.",
+      `Referencia de todos los campos: ${SPEC_REFERENCE}. Las rutas relativas parten de la carpeta de este fichero.`,
     ],
     lab: "Nombre de la práctica: también es la carpeta de los informes.",
     student: "Datos del alumno (opcionales), aparecen en los informes.",
@@ -63,7 +63,7 @@ const COMMENTS: Record<Lang, Comments> = {
   en: {
     header: [
       "hagrade spec of the \"Web service in high availability\" lab.",
-      "Reference of every field: docs/spec.md. Relative paths start at this file's folder.",
+      `Reference of every field: ${SPEC_REFERENCE}. Relative paths start at this file's folder.`,
     ],
     lab: "The lab's name: also the folder of its reports.",
     student: "The student's data (optional), shown in reports.",

@@ -3,7 +3,7 @@
  * what is expected and the line to write. Values of secret fields are never quoted back.
  */
 import type { z } from "zod";
-import { safeForTerminal } from "../model/index.js";
+import { SPEC_REFERENCE, safeForTerminal } from "../model/index.js";
 import type { Lang, Text } from "../model/index.js";
 import { fieldInfo, formatFieldPath, isSecretPath, normalizeFieldPath, secretFieldPath } from "./fields.js";
 import { SPEC_LIMITS, type SpecIssueParams } from "./schema.js";
@@ -189,7 +189,7 @@ function exampleLine(path: readonly PropertyKey[]): string | undefined {
 function ruleFix(path: readonly PropertyKey[]): Text {
   const info = fieldInfo(path);
   const example = exampleLine(path);
-  if (!info) return { es: "Revisa el valor de este campo en docs/spec.md.", en: "Check this field's value in docs/spec.md." };
+  if (!info) return { es: `Revisa el valor de este campo en ${SPEC_REFERENCE}.`, en: `Check this field's value in ${SPEC_REFERENCE}.` };
   return both((lang) => {
     const rule = info.rule[lang];
     const eg = example !== undefined ? (lang === "es" ? `, p. ej. ${example}` : `, e.g. ${example}`) : "";

@@ -4,7 +4,7 @@
  * comments say where each value came from and what the lab text expects.
  */
 import { stringify } from "yaml";
-import type { Lang, Text } from "../model/index.js";
+import { SPEC_REFERENCE, type Lang, type Text } from "../model/index.js";
 import type { DiscoveredLab } from "./lab.js";
 
 export interface SshDraft {
@@ -48,7 +48,7 @@ export function discoveredSpecText(draft: SpecDraft): string {
   const c = (esText: string, enText: string) => lines.push(`# ${es ? esText : enText}`);
   c("Escrito por `hagrade init --discover`: la topología sale del laboratorio; lo esperado, del enunciado (o de la plantilla), nunca de la configuración del alumno.",
     "Written by `hagrade init --discover`: the topology comes from the lab; the expectations from the lab text (or the template), never from the student's configuration.");
-  c("Referencia de todos los campos: docs/spec.md.", "Reference of every field: docs/spec.md.");
+  c(`Referencia de todos los campos: ${SPEC_REFERENCE}.`, `Reference of every field: ${SPEC_REFERENCE}.`);
   lines.push("version: 1", `lab: ${j(draft.lab)}`, `lang: ${j(lang)}`);
   lines.push(`part: ${j(e.part)}                # ${pick(lang, lab.partReason)}`);
   lines.push(`step: ${j(e.step)}               # ${es ? `paso graduado; lo esperado en él viene del ${from}` : `the step graded; what it expects comes from the ${from}`}`);

@@ -3,4 +3,4 @@ export * from "./evidence.js";
 export * from "./evidence-upgrade.js";
 export * from "./result.js";
 export * from "./class.js";
-export { VERSION } from "./version.js";
+export { SPEC_REFERENCE, VERSION } from "./version.js";
