@@ -2,13 +2,12 @@ import type { Backend } from "../../src/config/schema.js";
 import { defineCheck, ev, fail, inconclusive, pass, text } from "../../src/runner/check.js";
 import type { CheckContext } from "../../src/runner/context.js";
 import { issuedRoutes, ownRouteFix } from "../../src/runner/cookies.js";
-import { failoverUnavailable, measureFailover, PERSON_BOUND_MS, sharedFailoverVerdict, type Mark } from "../../src/runner/failover.js";
+import { failoverUnavailable, measureFailover, PERSON_BOUND_MS, sharedFailoverVerdict, type FailoverMeasure, type Mark } from "../../src/runner/failover.js";
+import { APACHE_DEFAULT_RETRY_MS, writeRejoinNote } from "../../src/runner/rejoin.js";
 import type { Evidence } from "../../src/model/index.js";
 
 /** Failed requests tolerated while Apache notices the stopped member (LAB-FACTS: a stop can cost one 502). */
 const MAX_FAILED = 1;
-/** mod_proxy's default `retry`: a failed member gets no traffic for this long (LAB-FACTS). */
-const APACHE_DEFAULT_RETRY_MS = 60_000;
 /** Cookieless requests spent finding the route the balancer issues for the victim (byrequests reaches it within a cycle). */
 const ROUTE_PROBES = 12;
 
@@ -28,9 +27,22 @@ async function issuedRoute(ctx: CheckContext, victim: Backend): Promise<string> 
 }
 
 /**
+ * When the balancer takes the stopped member back at the latest (epoch ms): Apache's `retry`
+ * counted from the moment the outage was seen settled (the balancer had marked it failed by then).
+ * Undefined when nothing was stopped or its return was measured.
+ */
+function balancerRetryUntil(m: FailoverMeasure): number | undefined {
+  const stopped = m.guided ? m.guided.stopConfirmed : m.restore !== undefined && m.failure?.kind !== "change-failed";
+  if (!stopped || m.rejoined || m.stoppedAt === undefined) return undefined;
+  return m.clockStartedAt + (m.settledAt ?? m.outageEnd ?? m.stoppedAt) + APACHE_DEFAULT_RETRY_MS;
+}
+
+/**
  * Stop Apache on one web server: the VIP keeps answering, everything goes to the survivor, and
  * a client stuck to the stopped server gets a new ROUTEID for the survivor. Then start it again
- * (journaled, undone in all cases, verified) and time its return (Apache's `retry`, 60 s).
+ * (journaled, undone in all cases, verified on the server itself). Its return to the balancer is
+ * Apache's own `retry` timer (60 s), not the student's work: it is measured only with --long;
+ * otherwise the check says when it is due, and notes it so the next grade of the lab waits for it.
  * Without SSH to the web server, with --interactive, a person stops and starts it when asked.
  */
 export default defineCheck({
@@ -62,14 +74,19 @@ export default defineCheck({
       waitFor: stickyMoved,
       outageOk: (outage) =>
         outage.some((x) => others.some((b) => b.name === x.label)) && outage.filter((x) => x.label.startsWith("error:")).length <= MAX_FAILED,
+      measureRejoin: ctx.options.long,
     });
+    const retryUntil = balancerRetryUntil(m);
+    if (retryUntil !== undefined) writeRejoinNote(ctx.options.journalDir, ctx.spec, victim.name, retryUntil);
     const summary = ev.failover({
       victim: m.victim,
       survivors: m.survivors,
       detectMs: m.detectMs ?? null,
       failedRequests: m.failedRequests,
+      rejoinMeasured: m.rejoinMeasured,
       rejoined: m.rejoined,
       rejoinMs: m.rejoinMs ?? null,
+      ...(retryUntil !== undefined ? { balancerRetryUntil: new Date(retryUntil).toISOString() } : {}),
       stoppedBy: m.guided ? "person" : "ssh",
       events: m.events,
       timeline: m.timeline,
@@ -145,6 +162,19 @@ export default defineCheck({
         text(
           `Use Header add Set-Cookie "${cookieName}=.%{BALANCER_WORKER_ROUTE}e; path=/" env=BALANCER_ROUTE_CHANGED para que el cliente cambie de ruta.`,
           `Use Header add Set-Cookie "${cookieName}=.%{BALANCER_WORKER_ROUTE}e; path=/" env=BALANCER_ROUTE_CHANGED so the client changes route.`,
+        ),
+        evidence,
+      );
+    }
+    if (!m.rejoinMeasured) {
+      const inS = Math.max(0, Math.round(((retryUntil ?? Date.now()) - Date.now()) / 1000));
+      const again = m.guided
+        ? { es: `${victim.name} se arrancó de nuevo`, en: `${victim.name} was started again` }
+        : { es: `${victim.name} vuelve a servir su página en local (comprobado)`, en: `${victim.name} serves its page locally again (verified)` };
+      return pass(
+        text(
+          `La VIP siguió sirviendo desde ${m.survivors.join(", ")} (${m.failedRequests} ${m.failedRequests === 1 ? "petición fallida" : "peticiones fallidas"}, detección en ${m.detectMs ?? 0} ms); el cliente fijado cambió de ruta; ${again.es}. El balanceador le enviará tráfico de nuevo cuando venza su retry= (60 s por defecto), en unos ${inS} s; --long mide esa vuelta.`,
+          `The VIP kept serving from ${m.survivors.join(", ")} (${m.failedRequests} failed ${m.failedRequests === 1 ? "request" : "requests"}, detected in ${m.detectMs ?? 0} ms); the stuck client changed route; ${again.en}. The balancer sends it traffic again once its retry= runs out (60 s by default), in about ${inS} s; --long measures that return.`,
         ),
         evidence,
       );

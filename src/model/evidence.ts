@@ -150,8 +150,12 @@ export type FailoverEvidence = {
   failedRequests: number;
   lastFailureMs?: number | null;
   leftTable?: boolean | null;
+  /** False when the balancer's return (Apache's retry) was not waited for (only --long measures it); absent in older results. */
+  rejoinMeasured?: boolean;
   rejoined: boolean;
   rejoinMs: number | null;
+  /** When the balancer sends the stopped member traffic again at the latest (ISO time), when not measured. */
+  balancerRetryUntil?: string;
   stoppedBy: "person" | "ssh";
   events: TimelineEvent[];
   timeline: TimelineMark[];

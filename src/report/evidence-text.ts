@@ -74,7 +74,7 @@ export const TEXT: EvidenceRenderers<string[], Lang> = {
     ),
   failover: (e, lang) => {
     const w = WORDS[lang];
-    const rejoin = e.rejoinMs !== null ? `${w.rejoinedIn} ${formatDuration(lang, e.rejoinMs)}` : w.notRejoined;
+    const rejoin = e.rejoinMs !== null ? `${w.rejoinedIn} ${formatDuration(lang, e.rejoinMs)}` : e.rejoinMeasured === false ? w.rejoinNotMeasured : w.notRejoined;
     const detect = e.detectMs !== null ? `; ${w.detectedIn} ${formatDuration(lang, e.detectMs)}` : "";
     return [`${e.victim}: ${e.failedRequests} ${w.failedRequests}${detect}; ${rejoin}`, eventLine(e.events, lang)];
   },

@@ -141,7 +141,9 @@ export const HTML: EvidenceRenderers<string, HtmlPage> = {
     const summary = [
       `${p.show(e.victim)}: ${escapeHtml(String(e.failedRequests))} ${escapeHtml(w.failedRequests)}`,
       e.detectMs !== null ? `${escapeHtml(w.detectedIn)} ${escapeHtml(formatDuration(lang, e.detectMs))}` : "",
-      e.rejoinMs !== null ? `${escapeHtml(w.rejoinedIn)} ${escapeHtml(formatDuration(lang, e.rejoinMs))}` : escapeHtml(w.notRejoined),
+      e.rejoinMs !== null
+        ? `${escapeHtml(w.rejoinedIn)} ${escapeHtml(formatDuration(lang, e.rejoinMs))}`
+        : escapeHtml(e.rejoinMeasured === false ? w.rejoinNotMeasured : w.notRejoined),
     ].filter(Boolean);
     return section(e.kind, p, `<p>${summary.join("; ")}</p>${timeline(e.timeline, e.events, p, w.timeline)}`, escapeHtml(w.timeline));
   },

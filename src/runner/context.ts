@@ -54,6 +54,8 @@ export class VipHttp {
     private readonly traffic: Traffic,
     private readonly signal: AbortSignal,
     private readonly onProgress: (progress: Text) => void,
+    /** Awaited before the first request: e.g. the balancer taking back a member a previous failover stopped. */
+    private readonly before?: () => Promise<void>,
   ) {
     this.target = {
       address: spec.vip.address,
@@ -70,6 +72,7 @@ export class VipHttp {
 
   /** One request, retried on transient network faults (never used for statistics). */
   async get(options: Omit<FetchOptions, "identify" | "timeouts"> = {}): Promise<FetchResult> {
+    await this.before?.();
     const result = await fetchOnce(this.target, { identify: this.identify, timeouts: this.timeouts, signal: this.signal, ...options });
     this.traffic.httpRequests += result.attempts ?? 1;
     return result;
@@ -82,6 +85,7 @@ export class VipHttp {
   async sample(options: Omit<SampleOptions, "identify" | "timeouts" | "ratePerSecond"> & { label?: string }): Promise<SampleResult> {
     const { label, onRecord, ...rest } = options;
     const max = rest.maxRequests;
+    await this.before?.();
     const result = await sample(this.target, {
       identify: this.identify,
       timeouts: this.timeouts,
@@ -157,6 +161,10 @@ export const progressText = {
   waitingForRejoin: (victim: string, elapsedMs: number, maxMs: number): Text => ({
     es: `esperando que ${victim} vuelva al servicio (${seconds(elapsedMs)} s de ${seconds(maxMs)} s como máximo)`,
     en: `waiting for ${victim} to rejoin (${seconds(elapsedMs)} s of ${seconds(maxMs)} s at most)`,
+  }),
+  waitingForNotedRejoin: (victim: string, leftMs: number): Text => ({
+    es: `esperando que el balanceador vuelva a enviar tráfico a ${victim}, parado por una evaluación anterior (retry= de Apache, ${seconds(leftMs)} s como máximo)`,
+    en: `waiting for the balancer to send ${victim} traffic again after a previous grade stopped it (Apache's retry=, ${seconds(leftMs)} s at most)`,
   }),
   waitingForVipBack: (master: string): Text => ({
     es: `arrancando keepalived en ${master} y esperando que recupere la VIP`,

@@ -2,12 +2,13 @@ import type { LabSpec } from "../config/schema.js";
 import { multiplex, type Reporter } from "../report/reporter.js";
 import { ev, EVIDENCE_VERSION, VERSION } from "../model/index.js";
 import type { Check } from "./check.js";
-import { Traffic, VipHttp, type CheckContext, type RunOptions } from "./context.js";
+import { progressText, Traffic, VipHttp, type CheckContext, type RunOptions } from "./context.js";
 import { detectPart } from "./detect.js";
 import { runChecks, summarize } from "./runner.js";
 import { CheckRemote, openSsh, type SshSetup } from "./remote.js";
 import { SecretRegistry, specWithoutInlineSecrets } from "../config/secrets.js";
 import { RestoreJournal, sshErrorBlame, isSshError } from "../ssh/index.js";
+import { waitForNotedRejoin } from "./rejoin.js";
 import type { CheckDefinition, CheckTraffic, Part, PartOption, RunResult, Text, Verdict } from "./types.js";
 
 /**
@@ -125,6 +126,30 @@ export async function gradeLab(spec: LabSpec, options: GradeOptions): Promise<Gr
   // Each check counts what it sends; the run's totals are their sum plus the part detection's.
   const checkTraffic = new Map<string, Traffic>();
   const lastProgress = new Map<string, Text>();
+  // Part 2: a previous grade's failover may have left a member out of the balancer for Apache's
+  // retry; the first VIP request of the run waits for it (once), so no sample sees one server.
+  let rejoinWait: Promise<void> | undefined;
+  const awaitNotedRejoin = (traffic: Traffic, progress: (t: Text) => void): Promise<void> =>
+    (rejoinWait ??= (async () => {
+      const look = new VipHttp(spec, traffic, runController.signal, () => {});
+      const waited = await waitForNotedRejoin({
+        journalDir: options.journalDir,
+        spec,
+        signal: runController.signal,
+        seen: async (victim) => {
+          const r = await look.get({ retries: 0 });
+          return r.ok && r.label === victim;
+        },
+        onWait: (victim, leftMs) => progress(progressText.waitingForNotedRejoin(victim, leftMs)),
+      });
+      if (waited) {
+        const s = Math.round(waited.waitedMs / 1000);
+        notes.push({
+          es: `Antes de muestrear se esperó ${s} s a que el balanceador volviera a enviar tráfico a ${waited.victim}, parado por la conmutación de una evaluación anterior (retry= de Apache)${waited.seen ? "" : "; no se vio volver por la VIP"}.`,
+          en: `Before sampling, hagrade waited ${s} s for the balancer to send ${waited.victim} traffic again, stopped by a previous grade's failover (Apache's retry=)${waited.seen ? "" : "; it was not seen back through the VIP"}.`,
+        });
+      }
+    })());
 
   const makeCtx = (check: CheckDefinition<CheckContext>, signal: AbortSignal): CheckContext => {
     // A wait reports its elapsed seconds on every poll: only a changed line reaches the reporters.
@@ -142,7 +167,7 @@ export async function gradeLab(spec: LabSpec, options: GradeOptions): Promise<Gr
       lang: options.lang,
       part,
       options,
-      http: new VipHttp(spec, own, signal, progress),
+      http: new VipHttp(spec, own, signal, progress, part === "proxy" ? () => awaitNotedRejoin(own, progress) : undefined),
       ...(ssh?.ok ? { ssh: new CheckRemote(ssh.pool, own, signal) } : {}),
       journal: () => (journal ??= createJournal(spec, options)),
       signal,

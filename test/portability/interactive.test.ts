@@ -11,6 +11,7 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml, stringify } from "yaml";
 import { startLab, type Lab } from "../../fixtures/netns/index.js";
+import { readRejoinNote } from "../../src/runner/rejoin.js";
 import { gradeLab } from "../../src/runner/grade.js";
 import type { Prompter } from "../../src/runner/prompter.js";
 import type { CheckResult, RunResult } from "../../src/runner/types.js";
@@ -92,7 +93,7 @@ function runArgs(spec: string, lab: Lab, tag: string, extra: string[]): string[]
 }
 
 describe("failover guided by a person (--interactive, no SSH)", () => {
-  it("passes on the correct lab: the person stops webserver1, hagrade sees it leave, asks to start it, sees it return", async () => {
+  it("passes on the correct lab: the person stops webserver1, hagrade sees it leave, asks to start it, and says when the balancer takes it back", async () => {
     const spec = await specWithoutSsh(correct, "guided.yaml");
     const cli = hagrade(runArgs(spec, correct, "guided", ["--disruptive", "--interactive"]), { terminal: true });
     try {
@@ -110,14 +111,17 @@ describe("failover guided by a person (--interactive, no SSH)", () => {
     const check = await failoverCheck(join(correct.stateDir, "guided.json"));
     expect(check.outcome, check.message.en).toBe("pass");
     const f = check.evidence.find((e) => e.kind === "failover") as Record<string, unknown>;
-    expect(f).toMatchObject({ stoppedBy: "person", victim: "webserver1", rejoined: true });
+    // Without --long its return to the balancer (Apache's retry) is announced, not waited for.
+    expect(f).toMatchObject({ stoppedBy: "person", victim: "webserver1", rejoinMeasured: false, rejoined: false });
+    expect(typeof f.balancerRetryUntil).toBe("string");
+    expect(check.message.en).toMatch(/webserver1 was started again\. The balancer sends it traffic again once its retry= runs out/);
     expect(f.failedRequests as number).toBeLessThanOrEqual(1);
     expect(typeof f.detectMs).toBe("number");
-    expect(typeof f.rejoinMs).toBe("number");
-    expect((f.events as { what: string }[]).map((e) => e.what)).toEqual(["asked to stop", "stop confirmed", "asked to start", "start confirmed", "rejoined"]);
-    // hagrade changed nothing itself: no restore journal.
+    expect((f.events as { what: string }[]).map((e) => e.what)).toEqual(["asked to stop", "stop confirmed", "asked to start", "start confirmed"]);
+    // hagrade changed nothing itself: no restore journal, only the note of the balancer's retry for the next grade.
     const journal = join(correct.stateDir, "guided-journal");
-    expect(existsSync(journal) ? readdirSync(journal) : []).toEqual([]);
+    expect(existsSync(journal) ? readdirSync(journal) : []).toEqual(["rejoin"]);
+    expect(readRejoinNote(journal, await loadLabSpec(correct.specPath))).toMatchObject({ victim: "webserver1" });
   }, 400_000);
 
   it("fails the single-server cheat: stopping webserver1 takes webserver2's page down too", async () => {
@@ -185,13 +189,15 @@ describe("failover guided by a person (--interactive, no SSH)", () => {
         disruptive: true,
         interactive: true,
         prompter: person,
-        journalDir: join(correct.stateDir, "walked-away-journal"),
+        // The first test's journal folder: its note makes this grade wait until the balancer takes webserver1 back.
+        journalDir: join(correct.stateDir, "guided-journal"),
         only: ["net.vip-http", "proxy.failover"],
       }));
     } finally {
       await correct.hostExec("ws1", "service apache2 start >/dev/null 2>&1 || true");
     }
     expect(asked.map((a) => a.split(" ").slice(0, 3).join(" "))).toEqual(["Stop the web", "Start the web"]);
+    expect(result.notes.map((n) => n.en).join("\n")).toMatch(/waited \d+ s for the balancer to send webserver1 traffic again, stopped by a previous grade's failover/);
     const check = result.checks.find((c) => c.id === "proxy.failover")!;
     expect(check.outcome, check.message.en).toBe("inconclusive");
     expect(check.message.en).toMatch(/webserver1's web server seems to be still stopped/);

@@ -89,7 +89,7 @@ export async function measureGuidedFailover(ctx: CheckContext, victim: Backend, 
   const hints = personHints(victim);
   const watch = new TrafficWatch(ctx, options.clients, TrafficWatch.tickFor(ctx, options.clients.length)).start();
   const survivors = ctx.spec.backends.filter((b) => b.name !== victim.name).map((b) => b.name);
-  const base = { victim: victim.name, survivors, failedRequests: 0, victimStillAnswering: false, rejoinMeasured: false, rejoined: false } as const;
+  const base = { victim: victim.name, survivors, clockStartedAt: watch.startedAt, failedRequests: 0, victimStillAnswering: false, rejoinMeasured: false, rejoined: false } as const;
   const rejoinMs = ctx.spec.timeouts.rejoin;
   const waitingForRejoin = (elapsed: number) => ctx.progress(progressText.waitingForRejoin(victim.name, elapsed, rejoinMs));
   try {

@@ -57,6 +57,7 @@ export async function measureFailover(ctx: CheckContext, victim: Backend, option
       return {
         victim: victim.name,
         survivors,
+        clockStartedAt: watch.startedAt,
         failedRequests: 0,
         victimStillAnswering: false,
         victimNotInService: true,
@@ -127,6 +128,7 @@ export async function measureFailover(ctx: CheckContext, victim: Backend, option
     return {
       victim: victim.name,
       survivors,
+      clockStartedAt: watch.startedAt,
       ...(stoppedAt !== undefined ? { stoppedAt } : {}),
       startedAt,
       outageEnd,

@@ -6,6 +6,8 @@ import type { Mark } from "./watch.js";
 export interface FailoverMeasure {
   victim: string;
   survivors: string[];
+  /** Wall-clock time (epoch ms) the times below count from. */
+  clockStartedAt: number;
   stoppedAt?: number;
   startedAt?: number;
   /** When the outage ended on purpose (the restore began). */

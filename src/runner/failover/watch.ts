@@ -30,6 +30,8 @@ export class TrafficWatch {
   readonly marks: Mark[] = [];
   readonly events: { t: number; what: string }[] = [];
   private readonly started = performance.now();
+  /** Wall-clock time (epoch ms) of the watch's 0: marks' `t` count from it. */
+  readonly startedAt = Date.now();
   private running = true;
   private loop: Promise<void> | undefined;
 
