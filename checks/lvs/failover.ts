@@ -1,7 +1,8 @@
 import pRetry from "p-retry";
 import { defineCheck, ev, fail, pass, text } from "../../src/runner/check.js";
 import { failoverUnavailable, measureFailover, PERSON_BOUND_MS, sharedFailoverVerdict } from "../../src/runner/failover.js";
-import { findIpvsService, parseIpvsadmList } from "../../src/inspect/index.js";
+import { findIpvsService } from "../../src/inspect/index.js";
+import { readIpvsTable } from "./ipvs.js";
 import type { Evidence } from "../../src/model/index.js";
 
 /**
@@ -13,8 +14,6 @@ import type { Evidence } from "../../src/model/index.js";
  */
 /** Client addresses watching: with persistence each is pinned, so some must sit on the victim. */
 const WATCHERS = 4;
-
-const IPVSADM = "ipvsadm -Ln";
 
 /**
  * Stop the web server (not the host) on one real server over SSH: the VIP keeps serving, the
@@ -40,8 +39,9 @@ export default defineCheck({
     const ssh = ctx.ssh?.has("balancer") ? ctx.ssh : undefined;
     const inTable = async () => {
       if (!ssh) return false;
-      const r = await ssh.exec("balancer", IPVSADM, { sudo: true });
-      const service = findIpvsService(parseIpvsadmList(r.stdout), ctx.spec.vip.address, ctx.spec.vip.port);
+      // Only a whole table can say the server left it (readIpvsTable throws on anything else).
+      const { table } = await readIpvsTable(ctx);
+      const service = findIpvsService(table, ctx.spec.vip.address, ctx.spec.vip.port);
       return service?.realServers.some((s) => s.address === victim.address && s.port === victim.port) ?? false;
     };
     const clients = [

@@ -4,13 +4,15 @@
  * shows whether keepalived's health check takes it out, and puts it back once the page is right,
  * within bounds derived from the checker's own timers in keepalived.conf.
  */
-import { findIpvsService, parseApacheVhosts, parseIpvsadmList, type KeepalivedCheck, type KeepalivedRealServer, type KeepalivedVirtualServer } from "../../src/inspect/index.js";
+import { findIpvsService, parseApacheVhosts, type KeepalivedCheck, type KeepalivedRealServer, type KeepalivedVirtualServer } from "../../src/inspect/index.js";
 import { SAFE_URL_PATH, type Backend } from "../../src/config/schema.js";
 import type { CheckContext } from "../../src/runner/context.js";
 import { fetchPageCommand } from "../../src/runner/pages.js";
 import type { Text } from "../../src/model/index.js";
 import { RestoreStepError, SshError, shQuote, withRestore, type RestoreReport } from "../../src/ssh/index.js";
 import { now, round1, sleep } from "./binding.js";
+import { readIpvsTable } from "./ipvs.js";
+import { isUnreadableOutput } from "../../src/runner/complete.js";
 
 /** keepalived.conf(5) defaults, for the timers a configuration leaves out. */
 const DEFAULT_DELAY_LOOP = 60;
@@ -24,7 +26,6 @@ const MARGIN_SECONDS = 5;
 /** The original page goes into the undo command itself, so a replay needs nothing left on the machine. */
 const MAX_PAGE_BYTES = 48 * 1024;
 const WRONG_PAGE = "<html><body><h1>hagrade: pagina alterada para probar HTTP_GET</h1></body></html>";
-const IPVSADM = "ipvsadm -Ln";
 
 export interface HealthCheckBounds {
   /** The checker's timers as keepalived uses them (configured or default). */
@@ -172,8 +173,9 @@ export interface WrongPageMeasure {
 
 /** Whether `backend`'s real server is in the IPVS table of the VIP now. */
 export async function inTable(ctx: CheckContext, backend: Backend): Promise<boolean> {
-  const r = await ctx.ssh!.exec("balancer", IPVSADM, { sudo: true });
-  const service = findIpvsService(parseIpvsadmList(r.stdout), ctx.spec.vip.address, ctx.spec.vip.port);
+  // Only a whole table can say a server is gone (readIpvsTable throws on anything else).
+  const { table } = await readIpvsTable(ctx);
+  const service = findIpvsService(table, ctx.spec.vip.address, ctx.spec.vip.port);
   return service?.realServers.some((s) => s.address === backend.address && (s.port ?? 80) === backend.port) ?? false;
 }
 
@@ -249,6 +251,7 @@ export async function measureWrongPage(
 
 function describe(error: unknown): { kind: string; text: Text } {
   if (error instanceof RestoreStepError) return { kind: error.kind, text: error.text };
+  if (isUnreadableOutput(error)) return { kind: "unreadable", text: error.text };
   if (error instanceof SshError) return { kind: `ssh-${error.kind}`, text: { es: error.message, en: error.message } };
   const message = error instanceof Error ? error.message : String(error);
   return { kind: "unexpected", text: { es: message, en: message } };

@@ -151,7 +151,8 @@ async function withWrongPage(ctx: CheckContext, vs: KeepalivedVirtualServer, con
     );
   }
   if (m.failure) {
-    const change = m.failure.kind === "change-failed";
+    // The change could not be made, or the table could not be read: nothing was learnt, nobody's fault yet.
+    const change = m.failure.kind === "change-failed" || m.failure.kind === "unreadable";
     const message = text(`La prueba con una página errónea en ${m.victim} no se completó (la página está restaurada): ${m.failure.text.es}`, `The test with a wrong page on ${m.victim} did not complete (the page is restored): ${m.failure.text.en}`);
     const fix = change
       ? text(`Compruebe que el usuario SSH puede usar sudo sin contraseña en ${m.victim}.`, `Check that the SSH user may sudo without a password on ${m.victim}.`)

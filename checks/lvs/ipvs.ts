@@ -20,10 +20,14 @@ import { sampleEvidence } from "../../src/runner/evidence.js";
 import { sampleRatio, type RatioSample } from "../../src/runner/ratio.js";
 import { isSshError } from "../../src/ssh/index.js";
 import { createRatioDecider, turnLength, weightsText, type Weights } from "../../src/stats/index.js";
+import { endMarked, isUnreadableOutput, readEndMarked, UnreadableOutput } from "../../src/runner/complete.js";
+import { text } from "../../src/runner/check.js";
+import type { Text } from "../../src/model/index.js";
 
 /** `ipvsadm` itself loads ip_vs: it runs only when the module is already there. */
-const IPVSADM_LIST = "if grep -q '^ip_vs ' /proc/modules; then ipvsadm -Ln; else echo 'hagrade: ip_vs not loaded'; fi";
-const IPVSADM_CONNECTIONS = "if grep -q '^ip_vs ' /proc/modules; then ipvsadm -Lnc; fi";
+const NOT_LOADED = "hagrade: ip_vs not loaded";
+const IPVSADM_LIST = endMarked(`if grep -q '^ip_vs ' /proc/modules; then ipvsadm -Ln; else echo '${NOT_LOADED}'; fi`);
+const IPVSADM_CONNECTIONS = endMarked(`if grep -q '^ip_vs ' /proc/modules; then ipvsadm -Lnc; else echo '${NOT_LOADED}'; fi`);
 
 export interface VipServiceView {
   /** False when the ip_vs module is not loaded (nothing was balanced, no table to read). */
@@ -34,34 +38,66 @@ export interface VipServiceView {
   output: string;
 }
 
+const unreadableTable = (why: Text) =>
+  new UnreadableOutput(
+    text(`No se pudo leer la tabla de IPVS del balanceador: ${why.es}.`, `Could not read the balancer's IPVS table: ${why.en}.`),
+    text(
+      "Compruebe que ipvsadm está instalado en el balanceador y que el usuario SSH puede usarlo con sudo sin contraseña.",
+      "Check ipvsadm is installed on the balancer and the SSH user may run it with sudo without a password.",
+    ),
+  );
+
+/**
+ * `ipvsadm -Ln` on the balancer, whole: its end line, exit 0, and the table's own header (or the
+ * note that ip_vs is not loaded). A table that lacks a service or a real server is evidence only
+ * when it is all there; anything else throws UnreadableOutput (the check is then inconclusive).
+ */
+export async function readIpvsTable(ctx: CheckContext): Promise<Omit<VipServiceView, "service">> {
+  const r = await ctx.ssh!.exec("balancer", IPVSADM_LIST, { sudo: true });
+  const marked = readEndMarked(r.stdout);
+  if (!marked.complete) throw unreadableTable(text("la salida llegó incompleta", "its output came incomplete"));
+  const said = (r.stderr.trim().split("\n").pop() ?? "").slice(0, 200);
+  if (marked.status !== 0) throw unreadableTable(text(`ipvsadm -Ln terminó con el estado ${marked.status}${said ? ` (${said})` : ""}`, `ipvsadm -Ln exited with status ${marked.status}${said ? ` (${said})` : ""}`));
+  if (marked.output.trim() === NOT_LOADED) return { ipvsLoaded: false, table: parseIpvsadmList(""), output: marked.output };
+  const table = parseIpvsadmList(marked.output);
+  if (table.version === undefined || table.unparsed.length > 0) {
+    throw unreadableTable(text("ipvsadm -Ln no imprimió una tabla de IPVS", "ipvsadm -Ln did not print an IPVS table"));
+  }
+  return { ipvsLoaded: true, table, output: marked.output };
+}
+
 /** `ipvsadm -Ln` on the balancer, once per run (the service's configuration does not change while grading). */
 export function readVipService(ctx: CheckContext): Promise<VipServiceView> {
   return ctx.memo("lvs.ipvsadm-Ln", async () => {
-    const r = await ctx.ssh!.exec("balancer", IPVSADM_LIST, { sudo: true });
-    const ipvsLoaded = !r.stdout.includes("hagrade: ip_vs not loaded");
-    const table = parseIpvsadmList(ipvsLoaded ? r.stdout : "");
-    const service = findIpvsService(table, ctx.spec.vip.address, ctx.spec.vip.port);
-    return { ipvsLoaded, table, ...(service ? { service } : {}), output: r.stdout };
+    const read = await readIpvsTable(ctx);
+    const service = findIpvsService(read.table, ctx.spec.vip.address, ctx.spec.vip.port);
+    return { ...read, ...(service ? { service } : {}) };
   });
 }
 
-/** The table when SSH gives it; undefined without SSH or when SSH fails (HTTP checks go on without it). */
+/** The table when SSH gives it whole; undefined without SSH, or when SSH fails or prints no table (HTTP checks go on without it). */
 export async function optionalVipService(ctx: CheckContext): Promise<VipServiceView | undefined> {
   if (!ctx.ssh?.has("balancer")) return undefined;
   try {
     return await readVipService(ctx);
   } catch (error) {
-    if (isSshError(error)) return undefined;
+    if (isSshError(error) || isUnreadableOutput(error)) return undefined;
     throw error;
   }
 }
 
-/** Persistence templates (client port 0) on the VIP now; undefined without SSH. */
+/** Persistence templates (client port 0) on the VIP now; undefined without SSH or without a whole listing. */
 export async function vipTemplates(ctx: CheckContext): Promise<IpvsConnection[] | undefined> {
   if (!ctx.ssh?.has("balancer")) return undefined;
   try {
     const r = await ctx.ssh.exec("balancer", IPVSADM_CONNECTIONS, { sudo: true });
-    return persistenceTemplates(parseIpvsadmConnections(r.stdout)).filter(
+    const marked = readEndMarked(r.stdout);
+    if (!marked.complete || marked.status !== 0) return undefined;
+    if (marked.output.trim() === NOT_LOADED) return [];
+    if (!/^\s*IPVS connection entries\s*$/m.test(marked.output)) return undefined;
+    const listing = parseIpvsadmConnections(marked.output);
+    if (listing.unparsed.length > 0) return undefined;
+    return persistenceTemplates(listing).filter(
       (t) => t.virtual.address === ctx.spec.vip.address && t.virtual.port === ctx.spec.vip.port,
     );
   } catch (error) {

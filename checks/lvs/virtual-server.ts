@@ -1,5 +1,6 @@
-import { defineCheck, ev, fail, pass, remote, text } from "../../src/runner/check.js";
-import { findProcesses, parseProcessList } from "../../src/inspect/index.js";
+import { defineCheck, ev, fail, inconclusive, pass, text } from "../../src/runner/check.js";
+import { findProcesses } from "../../src/inspect/index.js";
+import { processesEvidence, readProcesses } from "../processes.js";
 import { readVipService, realServersByBackend } from "./ipvs.js";
 
 /**
@@ -15,12 +16,12 @@ export default defineCheck({
   needs: ["ssh"],
   async run(ctx) {
     const { vip } = ctx.spec;
-    const ps = await remote(ctx).exec("balancer", "ps -eo pid,comm,args");
-    const keepalived = findProcesses(parseProcessList(ps.stdout), "keepalived");
+    const listing = await readProcesses(ctx, "balancer");
+    const keepalived = listing.ok ? findProcesses(listing.processes, "keepalived") : [];
     const view = await readVipService(ctx);
     const rows = realServersByBackend(ctx.spec, view.service);
     const evidence = [
-      ev.processes({ name: "keepalived", found: keepalived.map((p) => ({ pid: p.pid, args: (p.args ?? p.comm ?? "").slice(0, 200) })) }),
+      processesEvidence(listing, "keepalived"),
       ev.ipvsService({
         ipvsLoaded: view.ipvsLoaded,
         service: view.service ? view.service.text.trim() : null,
@@ -28,7 +29,7 @@ export default defineCheck({
       }),
     ];
     const vs = `virtual_server ${vip.address} ${vip.port} {`;
-    if (keepalived.length === 0) {
+    if (listing.ok && keepalived.length === 0) {
       return fail(
         text(
           `keepalived no se está ejecutando en el balanceador${view.service ? "" : " y IPVS no tiene el servicio de la VIP"}.`,
@@ -59,6 +60,16 @@ export default defineCheck({
     const notNat = rows.filter((r) => r.server && r.server.forward !== "Masq");
     if (missing.length === 0 && notNat.length === 0) {
       const list = rows.map((r) => `${r.backend.address}:${r.backend.port} Masq ${r.server?.weight ?? "?"}`).join(", ");
+      if (!listing.ok) {
+        return inconclusive(
+          text(
+            `IPVS tiene el servicio (TCP ${vip.address}:${vip.port} → ${list}), pero no se pudo saber si lo mantiene keepalived: ${listing.why.es}.`,
+            `IPVS has the service (TCP ${vip.address}:${vip.port} → ${list}), but whether keepalived keeps it could not be told: ${listing.why.en}.`,
+          ),
+          text("Compruebe que el balanceador tiene ps (paquete procps) y que el usuario SSH puede ejecutarlo.", "Check the balancer has ps (the procps package) and the SSH user may run it."),
+          evidence,
+        );
+      }
       return pass(text(`TCP ${vip.address}:${vip.port} ${view.service.scheduler ?? ""} → ${list}.`, `TCP ${vip.address}:${vip.port} ${view.service.scheduler ?? ""} → ${list}.`), evidence);
     }
     const problems = {

@@ -116,8 +116,13 @@ async function pagesFromOwnServers(ctx: CheckContext): Promise<{ backend: string
   for (const b of ctx.spec.backends) {
     try {
       const r = await ctx.ssh!.exec("balancer", fetchPageCommand(b.address, b.port, ctx.spec.vip.path), { timeoutMs: 10_000 });
-      const id = ctx.http.identify(r.stdout);
-      if (id.backend !== b.name) wrong.push({ backend: b.name, address: b.address, label: r.stdout.trim() === "" ? "no answer" : id.label });
+      if (r.code === 0 && r.stdout.trim() !== "") {
+        const id = ctx.http.identify(r.stdout);
+        if (id.backend !== b.name) wrong.push({ backend: b.name, address: b.address, label: id.label });
+      } else if (fetchFoundNoServer(r.code, r.stderr)) {
+        wrong.push({ backend: b.name, address: b.address, label: "no answer" });
+      }
+      // Anything else (no fetch tool, a denied or garbled command) says nothing about who serves what.
     } catch (error) {
       // No SSH to the balancer: this extra evidence is simply not available.
       if (isSshError(error)) return [];
@@ -125,4 +130,14 @@ async function pagesFromOwnServers(ctx: CheckContext): Promise<{ backend: string
     }
   }
   return wrong;
+}
+
+/**
+ * The fetch ran and found no web server at the address: curl's "could not connect" (7), timeout
+ * (28), empty reply (52) or receive failure (56), wget's network failure (4), timeout's 124, or
+ * bash's own connect error. A missing tool (127) or another failure is not such evidence.
+ */
+function fetchFoundNoServer(code: number | null, stderr: string): boolean {
+  if (code !== null && [4, 7, 28, 52, 56, 124].includes(code)) return true;
+  return /connect: (Connection refused|No route to host|Connection timed out)/i.test(stderr);
 }

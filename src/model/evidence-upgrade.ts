@@ -120,7 +120,8 @@ const SHAPES: { [K in EvidenceKind]: (v: Rec) => boolean } = {
   }),
   "nat-rules": shape({ rules: arrayOf(isStr), uncovered: arrayOf(isStr) }),
   "nat-reach": shape({ target: isStr, expectedFrom: arrayOf(isStr), reached: arrayOf(shape({ backend: isStr, from: nullOr(isStr), natted: nullOr(isBool) })) }),
-  processes: shape({ name: isStr, found: arrayOf(shape({ pid: isNum, args: optional(isStr) })) }),
+  processes: shape({ name: isStr, found: arrayOf(shape({ pid: isNum, args: optional(isStr) })), listed: optional(nullOr(isNum)), unreadable: optional(isText) }),
+  sysctl: shape({ key: isStr, value: nullOr(isStr), exitCode: nullOr(isNum) }),
   "apache-modules": shape({ family: isStr, os: nullOr(isStr), listed: arrayOf(isStr) }),
   "ipvs-service": shape({
     service: nullOr(isStr),
@@ -129,7 +130,7 @@ const SHAPES: { [K in EvidenceKind]: (v: Rec) => boolean } = {
     persistent: optional(nullOr(isNum)),
     tableWeights: optional(nullOr(recordOf(isNum))),
   }),
-  "kernel-modules": shape({ required: arrayOf(isStr), loaded: arrayOf(isStr) }),
+  "kernel-modules": shape({ required: arrayOf(isStr), loaded: arrayOf(isStr), requiredFrom: optional(isStr), notNeeded: optional(arrayOf(isStr)) }),
   "keepalived-config": shape({ files: arrayOf(isStr) }),
   "http-get-digests": shape({
     realServers: arrayOf(

@@ -321,6 +321,18 @@ export type ProcessesEvidence = {
   kind: "processes";
   name: string;
   found: { pid: number; args?: string }[];
+  /** How many processes the whole list had; null when no whole list could be read (then `found` says nothing). */
+  listed?: number | null;
+  /** Why the list could not be trusted. */
+  unreadable?: Text;
+};
+
+/** A kernel setting read from /proc/sys: its value, or null when the read gave no value. */
+export type SysctlEvidence = {
+  kind: "sysctl";
+  key: string;
+  value: string | null;
+  exitCode: number | null;
 };
 
 // ---- Apache -----------------------------------------------------------------------------
@@ -349,6 +361,10 @@ export type KernelModulesEvidence = {
   kind: "kernel-modules";
   required: string[];
   loaded: string[];
+  /** Where the required list came from: expect.modules, the IPVS table's schedulers, expect.lbAlgo or the step. */
+  requiredFrom?: string;
+  /** Modules the lab text mentions that this lab neither needs nor loaded (named, not failed). */
+  notNeeded?: string[];
 };
 
 /** The keepalived configuration files read (the main file and its includes). */
@@ -460,6 +476,7 @@ export type KnownEvidence =
   | NatRulesEvidence
   | NatReachEvidence
   | ProcessesEvidence
+  | SysctlEvidence
   | ApacheModulesEvidence
   | IpvsServiceEvidence
   | KernelModulesEvidence
@@ -521,6 +538,7 @@ export const ev = {
   natRules: make("nat-rules"),
   natReach: make("nat-reach"),
   processes: make("processes"),
+  sysctl: make("sysctl"),
   apacheModules: make("apache-modules"),
   ipvsService: make("ipvs-service"),
   kernelModules: make("kernel-modules"),

@@ -123,9 +123,12 @@ export const TEXT: EvidenceRenderers<string[], Lang> = {
   },
   processes: (e, lang) => {
     const x = EVIDENCE_WORDS[lang];
-    if (e.found.length === 0) return [`${e.name}: ${x.notRunning}`];
+    if (e.listed === null) return [`${e.name}: ${x.notListed}${e.unreadable ? ` (${e.unreadable[lang]})` : ""}`];
+    const listed = e.listed !== undefined ? ` (${e.listed} ${x.processesListed})` : "";
+    if (e.found.length === 0) return [`${e.name}: ${x.notRunning}${listed}`];
     return [`${e.name}: ${x.running} (${e.found.map((p) => `${x.pid} ${p.pid}${p.args ? `: ${p.args}` : ""}`).join("; ")})`];
   },
+  sysctl: (e, lang) => [`${e.key} = ${e.value ?? EVIDENCE_WORDS[lang].noValue} (${EVIDENCE_WORDS[lang].exitStatus} ${e.exitCode ?? "?"})`],
   "apache-modules": (e, lang) => {
     const x = EVIDENCE_WORDS[lang];
     return [`Apache (${e.family}${e.os ? `, ${e.os}` : ""}): ${e.listed.length} ${x.modulesLoaded}: ${e.listed.join(", ")}`];
@@ -142,7 +145,10 @@ export const TEXT: EvidenceRenderers<string[], Lang> = {
   },
   "kernel-modules": (e, lang) => {
     const x = EVIDENCE_WORDS[lang];
-    return [`${x.required}: ${e.required.map((m) => `${m} ${e.loaded.includes(m) ? "✓" : `✗ (${x.missing})`}`).join(", ")}`];
+    return [
+      `${x.required}: ${e.required.map((m) => `${m} ${e.loaded.includes(m) ? "✓" : `✗ (${x.missing})`}`).join(", ")}`,
+      ...(e.notNeeded?.length ? [`${e.notNeeded.join(", ")}: ${x.notNeeded}`] : []),
+    ];
   },
   "keepalived-config": (e, lang) => [`keepalived, ${EVIDENCE_WORDS[lang].filesRead}: ${e.files.join(", ")}`],
   "http-get-digests": (e, lang) => {

@@ -231,7 +231,9 @@ export const HTML: EvidenceRenderers<string, HtmlPage> = {
   },
   processes: (e, p) => {
     const x = EVIDENCE_WORDS[p.lang];
-    if (e.found.length === 0) return section(e.kind, p, `<p>${code(p, e.name)}: ${escapeHtml(x.notRunning)}</p>`);
+    if (e.listed === null) return section(e.kind, p, `<p>${code(p, e.name)}: <span class="bad">${escapeHtml(x.notListed)}</span>${e.unreadable ? ` (${escapeHtml(e.unreadable[p.lang])})` : ""}</p>`);
+    const listed = e.listed !== undefined ? ` (${p.show(e.listed)} ${escapeHtml(x.processesListed)})` : "";
+    if (e.found.length === 0) return section(e.kind, p, `<p>${code(p, e.name)}: ${escapeHtml(x.notRunning)}${listed}</p>`);
     return section(e.kind, p, `<p>${code(p, e.name)}: ${escapeHtml(x.running)}</p>${table(p, [x.pid, x.arguments], e.found.map((f) => [p.show(f.pid), f.args ? code(p, f.args) : ""]))}`);
   },
   "apache-modules": (e, p) => {
@@ -257,7 +259,13 @@ export const HTML: EvidenceRenderers<string, HtmlPage> = {
   },
   "kernel-modules": (e, p) => {
     const x = EVIDENCE_WORDS[p.lang];
-    return section(e.kind, p, table(p, [x.required, x.loaded], e.required.map((m) => [code(p, m), `${mark(e.loaded.includes(m))}${e.loaded.includes(m) ? "" : ` ${escapeHtml(x.missing)}`}`])));
+    const notNeeded = e.notNeeded?.length ? `<p>${e.notNeeded.map((m) => code(p, m)).join(", ")}: ${escapeHtml(x.notNeeded)}</p>` : "";
+    return section(e.kind, p, table(p, [x.required, x.loaded], e.required.map((m) => [code(p, m), `${mark(e.loaded.includes(m))}${e.loaded.includes(m) ? "" : ` ${escapeHtml(x.missing)}`}`])) + notNeeded);
+  },
+  sysctl: (e, p) => {
+    const x = EVIDENCE_WORDS[p.lang];
+    const value = e.value === null ? `<span class="bad">${escapeHtml(x.noValue)}</span>` : code(p, e.value);
+    return section(e.kind, p, `<p>${code(p, e.key)} = ${value} (${escapeHtml(x.exitStatus)} ${p.show(e.exitCode ?? "?")})</p>`);
   },
   "keepalived-config": (e, p) => section(e.kind, p, `<p>${escapeHtml(EVIDENCE_WORDS[p.lang].filesRead)}: ${e.files.map((f) => code(p, f)).join(", ")}</p>`),
   "http-get-digests": (e, p) => {

@@ -247,6 +247,7 @@ const LABELS: Record<string, Text> = {
   grader: { es: "evaluador", en: "grader" },
   // Answers that name no web server.
   unidentified: { es: "sin identificar", en: "unidentified" },
+  "no answer": { es: "sin respuesta", en: "no answer" },
 };
 
 /** Labels built at run time ("from 10.0.0.3", "forged .wsrv2"): the stable prefix is translated. */
@@ -308,6 +309,7 @@ const OLD_KIND_TITLES: Record<string, Text> = {
   error: { es: "Fallo", en: "Error" },
   "no-ssh": { es: "Sin SSH", en: "No SSH" },
   unexpected: { es: "Resultado inesperado", en: "Unexpected result" },
+  unreadable: { es: "Salida ilegible", en: "Unreadable output" },
 };
 
 /** The title of a kind of evidence, of today or of an old result. */
@@ -353,6 +355,9 @@ const FIELD_NAMES: Record<string, Text> = {
   left: { es: "salió de la tabla", en: "left the table" },
   leftAfterSeconds: { es: "salió tras (s)", en: "left after (s)" },
   listed: { es: "listados", en: "listed" },
+  key: { es: "clave", en: "key" },
+  value: { es: "valor", en: "value" },
+  exitCode: { es: "estado de salida", en: "exit status" },
   loaded: { es: "cargados", en: "loaded" },
   message: { es: "mensaje", en: "message" },
   n: { es: "peticiones", en: "requests" },
@@ -371,6 +376,8 @@ const FIELD_NAMES: Record<string, Text> = {
   reason: { es: "motivo", en: "reason" },
   remainingSeconds: { es: "segundos restantes", en: "remaining seconds" },
   required: { es: "necesarios", en: "required" },
+  requiredFrom: { es: "necesarios según", en: "required from" },
+  notNeeded: { es: "no necesarios", en: "not needed" },
   rules: { es: "reglas", en: "rules" },
   seen: { es: "visto", en: "seen" },
   service: { es: "servicio", en: "service" },

@@ -292,8 +292,8 @@ async function runWithDeadline<Ctx>(
  */
 export function errorVerdict(error: unknown): Verdict {
   if (isSshError(error)) return sshErrorVerdict(error);
-  const e = error as { message?: unknown; fix?: unknown; kind?: unknown; outcome?: unknown };
-  const text = isText(e?.message) ? e.message : undefined;
+  const e = error as { message?: unknown; text?: unknown; fix?: unknown; kind?: unknown; outcome?: unknown };
+  const text = isText(e?.message) ? e.message : isText(e?.text) ? e.text : undefined;
   const raw = error instanceof Error ? error.message : String(error);
   const outcome: Outcome = e?.outcome === "skipped" || e?.outcome === "inconclusive" ? e.outcome : "error";
   return {
