@@ -82,6 +82,7 @@ export const FIELDS: Record<string, FieldInfo> = {
   "identity.flags": field("las banderas de la expresión", "the pattern's flags", "letras de d, i, m, s, u, v (sin g ni y)", "letters from d, i, m, s, u, v (no g nor y)", "i"),
   expect: field("lo que la práctica debe cumplir", "what the lab must do", OBJECT_RULE_ES, OBJECT_RULE_EN),
   "expect.lbAlgo": field("el algoritmo LVS esperado", "the expected LVS algorithm", "rr o wrr", "rr or wrr", "wrr"),
+  "expect.modules": field("la lista exacta de módulos del kernel que lvs.modules exige", "the exact list of kernel modules lvs.modules requires", "de 1 a 32 nombres de módulo (letras, dígitos, _ y -)", "1 to 32 module names (letters, digits, _ and -)", "[ip_vs, ip_vs_rr, ip_vs_wrr]"),
   "expect.persistenceTimeout": field("la persistencia esperada en segundos", "the expected persistence in seconds", "un entero de 0 (sin persistencia) a 2678400", "a whole number from 0 (no persistence) to 2678400", "1200"),
   "expect.cookieName": field("el nombre de la cookie de afinidad", "the sticky cookie's name", "un nombre de cookie (sin espacios ni ;)", "a cookie name (no spaces nor ;)", "ROUTEID"),
   ssh: field("el acceso SSH", "SSH access", OBJECT_RULE_ES, OBJECT_RULE_EN),

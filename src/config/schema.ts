@@ -537,6 +537,7 @@ export const labSpecSchema = z.strictObject({
   identity: identitySchema.prefault({}),
   expect: z.strictObject({
     lbAlgo: optional(z.enum(["rr", "wrr"])),
+    modules: optional(z.array(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/)).min(1).max(32)),
     persistenceTimeout: z.int().min(0).max(SPEC_LIMITS.maxPersistenceTimeout).default(1200),
     cookieName: z.string().regex(COOKIE_NAME_PATTERN).default("ROUTEID"),
   }).prefault({}),
