@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm test`: installs what the tests need (npm and Debian packages), runs the whole suite
 # against real labs, then proves the suite left no lab behind.
-#   scripts/test.sh [--chaos] [vitest args]   the suite, then the leftover check
+#   scripts/test.sh [--chaos|--quick] [vitest args]   the suite, then the leftover check
 #   scripts/test.sh --leftovers                only the leftover check (exit 1 when a lab is left)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -146,6 +146,10 @@ if [ "${1:-}" = "--chaos" ]; then
   shift
   npm run --silent build
   npx vitest run --config vitest.chaos.config.ts "$@" || status=$?
+elif [ "${1:-}" = "--quick" ]; then
+  # The edit-test loop: no-lab tests and one netns lab (vitest.quick.config.ts).
+  shift
+  npx vitest run --config vitest.quick.config.ts "$@" || status=$?
 else
   npx vitest run "$@" || status=$?
 fi
