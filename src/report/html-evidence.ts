@@ -5,6 +5,7 @@
  */
 import {
   renderEvidence,
+  safeForTerminal,
   type Evidence,
   type EvidenceKind,
   type EvidenceRenderers,
@@ -18,9 +19,13 @@ import {
 import { EVIDENCE_TITLES, EVIDENCE_WORDS, NO_OWN_ANSWER } from "./evidence-words.js";
 import { eventKind, fieldName, formatDuration, formatNumber, kindTitle, labelText, type EventKind, type Words } from "./i18n.js";
 
-/** The only way text reaches the page: lab output is hostile until proven otherwise. */
+/**
+ * The only way text reaches the page: lab output is hostile until proven otherwise. Markup
+ * characters are escaped and control characters (terminal escapes, NUL, the 8-bit CSI) are made
+ * visible as \xNN, so a page or a header cannot hide text or reach the terminal of whoever saves it.
+ */
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
+  return safeForTerminal(text).replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
 }
 const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 

@@ -6,6 +6,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RUBRIC } from "../../checks/index.js";
 import { gradeOptions, loadLabSpec } from "./grade.js";
 
 let dir: string;
@@ -50,6 +51,7 @@ describe("loadLabSpec", () => {
 describe("gradeOptions", () => {
   it("changes nothing, waits out nothing, asks no one and trusts no new host key unless told", () => {
     expect(gradeOptions({ journalDir: "/j" })).toEqual({
+      rubric: RUBRIC,
       lang: "en",
       disruptive: false,
       long: false,
