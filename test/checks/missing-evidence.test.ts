@@ -7,7 +7,8 @@
  * The lab's machines are scripted SSH servers (test/helpers/fake-sshd.ts) that answer as a correct
  * lab would (test/checks/lab-scripts.ts) or spoil every answer one way; the VIP is a real HTTP
  * peer on loopback that fails one way, or a real Apache balancer over two real web servers.
- * Checks run one by one, their dependencies cut, so each meets the fault itself. Controls show
+ * Checks run one by one, their dependencies cut, so each meets the fault itself; each grade has
+ * its own scripted servers and journal folder, so the fault cases run side by side. Controls show
  * the property is not empty: with correct answers the SSH checks pass, with a working VIP the
  * HTTP checks pass.
  */
@@ -41,9 +42,27 @@ const HTTP_KINDS = new Set(["sample", "http-request", "cookie-trace", "keep-aliv
 
 let journalDir: string;
 let good: LoopbackLab;
-const servers: FakeSshd[] = [];
-let balancer: FakeSshd;
-let webservers: FakeSshd[];
+
+/** One grade's machines: its own scripted servers, so grades run side by side. */
+interface Machines {
+  balancer: FakeSshd;
+  webservers: FakeSshd[];
+}
+
+async function startMachines(): Promise<Machines> {
+  const start = () => startFakeSshd({ answer: () => ({ code: 127 }) });
+  const [balancer, ws1, ws2] = await Promise.all([start(), start(), start()]);
+  return { balancer: balancer!, webservers: [ws1!, ws2!] };
+}
+
+async function withMachines<T>(use: (m: Machines) => Promise<T>): Promise<T> {
+  const machines = await startMachines();
+  try {
+    return await use(machines);
+  } finally {
+    await Promise.all([machines.balancer, ...machines.webservers].map((s) => s.stop()));
+  }
+}
 
 function shape(part: Part, vip: { address: string; port: number }): LabShape {
   return {
@@ -59,12 +78,18 @@ function shape(part: Part, vip: { address: string; port: number }): LabShape {
   };
 }
 
-function script(lab: LabShape, fault: SshFault | undefined): void {
+function script({ balancer, webservers }: Machines, lab: LabShape, fault: SshFault | undefined): void {
   balancer.setAnswer(labScript(lab, fault, () => "balancer"));
   webservers.forEach((w, i) => w.setAnswer(labScript(lab, fault, () => `webserver${i + 1}`)));
 }
 
-async function specFor(lab: LabShape, fault: SshFault | undefined, maxRequests: number, natTarget?: { address: string; port: number }): Promise<LabSpec> {
+async function specFor(
+  { balancer, webservers }: Machines,
+  lab: LabShape,
+  fault: SshFault | undefined,
+  maxRequests: number,
+  natTarget?: { address: string; port: number },
+): Promise<LabSpec> {
   const ssh = (server: FakeSshd, extra: Record<string, unknown> = {}) => ({
     host: server.address,
     port: server.port,
@@ -106,11 +131,15 @@ function alone(): Rubric {
  * VIP and a correct lab the long check would really wait out the persistence timeout).
  */
 async function grade(part: Part, vip: { address: string; port: number }, fault: SshFault | undefined, { maxRequests = 20, long = true } = {}): Promise<CheckResult[]> {
-  const lab = shape(part, vip);
-  script(lab, fault);
-  const spec = await specFor(lab, fault, maxRequests);
-  const result = await gradeLab(spec, gradeOptions({ journalDir, rubric: alone(), part, disruptive: true, long }));
-  return result.checks;
+  return withMachines(async (machines) => {
+    const lab = shape(part, vip);
+    script(machines, lab, fault);
+    const spec = await specFor(machines, lab, fault, maxRequests);
+    // A journal folder of its own: a grade's notes (a web server's rejoin) are not another's.
+    const journal = mkdtempSync(join(journalDir, "grade-"));
+    const result = await gradeLab(spec, gradeOptions({ journalDir: journal, rubric: alone(), part, disruptive: true, long }));
+    return result.checks;
+  });
 }
 
 /** The evidence a result rests on: its own, without what the runner adds or what says it was cut. */
@@ -135,14 +164,10 @@ const needsSsh = (id: string) => ALL_CHECKS.find((c) => c.id === id)?.needs.incl
 beforeAll(async () => {
   journalDir = mkdtempSync(join(tmpdir(), "hagrade-missing-evidence-"));
   good = await startLoopbackLab(LOOPBACK);
-  balancer = await startFakeSshd({ answer: () => ({ code: 127 }) });
-  webservers = [await startFakeSshd({ answer: () => ({ code: 127 }) }), await startFakeSshd({ answer: () => ({ code: 127 }) })];
-  servers.push(balancer, ...webservers);
 }, 60_000);
 
 afterAll(async () => {
   await good?.stop();
-  await Promise.all(servers.map((s) => s.stop()));
   rmSync(journalDir, { recursive: true, force: true });
 });
 
@@ -162,13 +187,13 @@ describe.each(PARTS)("part %s", (part) => {
     await Promise.all([...vips.values()].map((v) => v.close()));
   });
 
-  it.each(BOTH)("every SSH command fails (%s) and the VIP fails (%s): no check passes", async (sshFault, httpFault) => {
+  it.concurrent.each(BOTH)("every SSH command fails (%s) and the VIP fails (%s): no check passes", async (sshFault, httpFault) => {
     const results = await grade(part, vips.get(httpFault)!, sshFault);
     const passed = results.filter((r) => r.outcome === "pass");
     expect(passed.filter((r) => !mayPassWithout(sshFault)(r.id)).map(describeResult)).toEqual([]);
   }, 240_000);
 
-  it.each(HTTP_FAULTS)("the VIP fails (%s) with a correct lab behind SSH: no check that needs the VIP passes, SSH checks pass on what they read", async (httpFault) => {
+  it.concurrent.each(HTTP_FAULTS)("the VIP fails (%s) with a correct lab behind SSH: no check that needs the VIP passes, SSH checks pass on what they read", async (httpFault) => {
     const results = await grade(part, vips.get(httpFault)!, undefined);
     const passed = results.filter((r) => r.outcome === "pass");
     expect(passed.filter((r) => needsHttp(r.id)).map(describeResult)).toEqual([]);
@@ -178,13 +203,14 @@ describe.each(PARTS)("part %s", (part) => {
     expect(results.filter((r) => sshOnly.includes(r.id) && r.outcome !== "pass").map(describeResult)).toEqual([]);
   }, 240_000);
 
-  it.each(SSH_FAULTS)("every SSH command fails (%s) with a working VIP: no SSH check passes, and a pass cites the VIP's traffic", async (sshFault) => {
+  it.concurrent.each(SSH_FAULTS)("every SSH command fails (%s) with a working VIP: no SSH check passes, and a pass cites the VIP's traffic", async (sshFault) => {
     const results = await grade(part, good.apache, sshFault);
     const passed = results.filter((r) => r.outcome === "pass");
     expect(passed.filter((r) => needsSsh(r.id) && !mayPassWithout(sshFault)(r.id)).map(describeResult)).toEqual([]);
     for (const r of passed.filter((p) => !needsSsh(p.id))) expect(ownEvidence(r).some((e) => HTTP_KINDS.has(e.kind)), describeResult(r)).toBe(true);
   }, 240_000);
 
+  // Alone, after the faults (it is not concurrent): it measures the working VIP's balance.
   it("control: with a working VIP and a correct lab behind SSH, the VIP's checks pass", async () => {
     const results = await grade(part, good.apache, undefined, { maxRequests: 400, long: false });
     const expected = part === "proxy" ? ["net.vip-http", "net.two-backends", "proxy.round-robin", "proxy.loadfactor", "proxy.routeid-cookie", "proxy.sticky"] : ["net.vip-http", "net.two-backends"];
@@ -200,14 +226,18 @@ describe.each(PARTS)("part %s", (part) => {
 describe("net.nat with grader.natTarget.port set", () => {
   it("never passes when every SSH command fails", async () => {
     const passed: string[] = [];
-    for (const fault of SSH_FAULTS) {
-      const lab = shape("proxy", good.apache);
-      script(lab, fault);
-      // A free port: net.nat listens there itself, and nothing may arrive with SSH failing.
-      const spec = await specFor(lab, fault, 20, { address: "127.0.0.1", port: await closedPort("127.0.0.1") });
-      const result = await gradeLab(spec, gradeOptions({ journalDir, rubric: alone(), part: "proxy", only: ["net.nat"] }));
-      passed.push(...result.checks.filter((r) => r.outcome === "pass").map((r) => `${fault}: ${describeResult(r)}`));
-    }
+    await Promise.all(
+      SSH_FAULTS.map((fault) =>
+        withMachines(async (machines) => {
+          const lab = shape("proxy", good.apache);
+          script(machines, lab, fault);
+          // A free port: net.nat listens there itself, and nothing may arrive with SSH failing.
+          const spec = await specFor(machines, lab, fault, 20, { address: "127.0.0.1", port: await closedPort("127.0.0.1") });
+          const result = await gradeLab(spec, gradeOptions({ journalDir: mkdtempSync(join(journalDir, "nat-")), rubric: alone(), part: "proxy", only: ["net.nat"] }));
+          passed.push(...result.checks.filter((r) => r.outcome === "pass").map((r) => `${fault}: ${describeResult(r)}`));
+        }),
+      ),
+    );
     expect(passed).toEqual([]);
   }, 240_000);
 });
