@@ -140,9 +140,12 @@ describe("withRestore", () => {
 
   it("retries verify with backoff while the machine takes a moment to come back", async () => {
     const journal = RestoreJournal.create({ dir: journalDir, lab: "alumno-01" });
-    // The undo returns at once and the page comes back a little later, like a web server starting.
-    const slowUndo = sh`(sleep 1; mv ${page}.bak ${page}) </dev/null >/dev/null 2>&1 &`;
-    const outcome = await withRestore({ journal, pool }, pageStep({ undo: slowUndo, verifyAttempts: 8, verifyDelayMs: 200 }), async () => "done");
+    // The undo returns at once and the page comes back a little later, like a web server starting:
+    // only once verify has looked twice (a marker per look), however slow the machine is.
+    const looks = `${page}.looks`;
+    const slowUndo = sh`(for i in $(seq 300); do [ "$(wc -l < ${looks} 2>/dev/null || echo 0)" -ge 2 ] && break; sleep 0.05; done; mv ${page}.bak ${page}) </dev/null >/dev/null 2>&1 &`;
+    const verify = sh`echo x >> ${looks}; grep -qx original ${page}`;
+    const outcome = await withRestore({ journal, pool }, pageStep({ undo: slowUndo, verify, verifyAttempts: 8, verifyDelayMs: 200 }), async () => "done");
     expect(outcome.restore.status).toBe("verified");
     expect(outcome.restore.verify.length).toBeGreaterThan(1);
     expect(outcome.restore.verify.slice(0, -1).every((v) => v.code === 1)).toBe(true);
