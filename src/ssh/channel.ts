@@ -1,6 +1,6 @@
 /**
- * What carries one command to a lab machine and back: an SSH session channel (pool.ts), or a
- * process on this machine when hagrade runs on the balancer itself (local.ts). Both receive the
+ * What carries one command to a lab machine and back: an SSH session channel (connection.ts), or
+ * a process on this machine when hagrade runs on the balancer itself (local.ts). Both receive the
  * same wire text (remote.ts), so quoting, deadlines and the kill-on-close watchdog are one code.
  */
 

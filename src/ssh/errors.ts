@@ -3,8 +3,7 @@
  * languages. Nothing here ever holds a password, a passphrase or key material: callers hand in
  * only names, addresses, fingerprints and the SSH library's (secret-free) reason texts.
  */
-import { ev, type Outcome, type SshCommandEvidence, type SshFailure, type Text, type Verdict } from "../model/index.js";
-import type { CommandRecord } from "./pool.js";
+import { ev, type Outcome, type SshFailure, type Text, type Verdict } from "../model/index.js";
 
 export type SshErrorKind =
   | "auth"
@@ -282,9 +281,4 @@ export function sshErrorVerdict(error: SshError): Verdict {
     fix: error.fix,
     evidence: [ev.sshError({ error: error.toJSON() })],
   };
-}
-
-/** A command record (see SshHost.log) as evidence for a verdict. */
-export function sshCommandEvidence(record: CommandRecord): SshCommandEvidence {
-  return ev.sshCommand(record);
 }

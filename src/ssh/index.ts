@@ -11,7 +11,8 @@ export { SshPool, SshHost } from "./pool.js";
 export { localCommandsSupported } from "./local.js";
 export type { CommandTransport, ExecChannel } from "./channel.js";
 export type { SshTarget, SshPoolOptions, SudoMode, ExecOptions, ExecResult, CommandRecord, ConnectInfo } from "./pool.js";
-export { SshError, isSshError, sshErrorBlame, sshErrorOutcome, sshErrorVerdict, sshCommandEvidence } from "./errors.js";
+export { SshError, isSshError, sshErrorBlame, sshErrorOutcome, sshErrorVerdict } from "./errors.js";
+export { sshCommandEvidence } from "./exec.js";
 export type { SshErrorKind, SshHostRef, SshErrorDetails, SshBlame } from "./errors.js";
 export { shQuote, sh, shRaw, ShellFragment } from "./quote.js";
 export {
