@@ -33,7 +33,7 @@ describe("hagrade CLI", () => {
     }
   });
 
-  it.each(["run", "init", "restore", "report", "batch", "merge", "regrade"])("`hagrade %s --help` prints its usage, every option and an example, exit 0", async (name) => {
+  it.each(["run", "init", "restore", "report", "batch", "merge", "regrade", "doctor", "checks"])("`hagrade %s --help` prints its usage, every option and an example, exit 0", async (name) => {
     const r = await hagrade([name, "--help"]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^Usage:\\n  hagrade ${name}\\b`, "m"));

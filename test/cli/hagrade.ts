@@ -1,13 +1,26 @@
 /**
- * The real command line as a child process (`node src/bin.ts` through tsx, as the package's bin
- * runs it once built): its exit code and its output as text.
+ * The real command line as a child process: its exit code and its output as text. By default the
+ * source (`node src/bin.ts` through tsx, the edit-test loop needs no build); with HAGRADE_CLI=dist
+ * the built one the package ships (`node dist/src/bin.js`, after `npm run build`), so the same
+ * tests prove what a teacher installs.
  */
 import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
 export const ROOT = resolve(import.meta.dirname, "../..");
+
+/** Node's arguments that start the CLI, before its own: the built bin.js, or the source through tsx (resolved from the repository, whatever the working folder). */
+export const CLI: readonly string[] = (() => {
+  if (process.env.HAGRADE_CLI === "dist") {
+    const bin = join(ROOT, "dist/src/bin.js");
+    if (!existsSync(bin)) throw new Error(`HAGRADE_CLI=dist: ${bin} is missing; run \`npm run build\` first`);
+    return [bin];
+  }
+  return ["--import", join(ROOT, "node_modules/tsx/dist/loader.mjs"), join(ROOT, "src/bin.ts")];
+})();
 
 export interface CliOutput {
   code: number;
@@ -17,9 +30,7 @@ export interface CliOutput {
 
 export async function hagrade(args: string[], cwd = ROOT, env: NodeJS.ProcessEnv = process.env): Promise<CliOutput> {
   try {
-    // tsx is resolved from the repository, whatever the working folder.
-    const tsx = join(ROOT, "node_modules/tsx/dist/loader.mjs");
-    const { stdout, stderr } = await run(process.execPath, ["--import", tsx, join(ROOT, "src/bin.ts"), ...args], { cwd, env, timeout: 90_000 });
+    const { stdout, stderr } = await run(process.execPath, [...CLI, ...args], { cwd, env, timeout: 90_000 });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code?: number; stdout?: string; stderr?: string };

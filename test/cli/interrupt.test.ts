@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLab, type Lab } from "../../fixtures/netns/index.js";
 import { listPendingJournals } from "../../src/ssh/index.js";
-import { ROOT, hagrade } from "./hagrade.js";
+import { CLI, hagrade } from "./hagrade.js";
 
 let lab: Lab | undefined;
 let work: string;
@@ -38,9 +38,8 @@ interface Interrupted {
  * answers the first.
  */
 async function interruptFailover(journalDir: string, twice: boolean): Promise<Interrupted> {
-  const tsx = join(ROOT, "node_modules/tsx/dist/loader.mjs");
   const args = ["run", "--spec", lab!.specPath, "--part", "proxy", "--disruptive", "--only", "net.vip-http,proxy.failover"];
-  const child = spawn(process.execPath, ["--import", tsx, join(ROOT, "src/bin.ts"), ...args, "--journal-dir", journalDir, "--reporter", "console", "--lang", "en"], {
+  const child = spawn(process.execPath, [...CLI, ...args, "--journal-dir", journalDir, "--reporter", "console", "--lang", "en"], {
     cwd: work,
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, NO_COLOR: "1" },

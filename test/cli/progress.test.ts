@@ -13,7 +13,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunResult } from "../../src/model/index.js";
 import { loopbackSpecFields, startLoopbackLab, type LoopbackLab } from "../probe/loopback-lab.js";
-import { ROOT, hagrade } from "./hagrade.js";
+import { CLI, hagrade } from "./hagrade.js";
 
 const execFileP = promisify(execFile);
 // eslint-disable-next-line no-control-regex -- terminal colours are stripped to read the text
@@ -83,8 +83,7 @@ describe("on a terminal that reports 0 columns", () => {
     const spec = join(dir, "pty.json");
     await writeFile(spec, JSON.stringify({ lab: "pty", part: "proxy", lang: "en", ...loopbackSpecFields(lab.apache, [lab.ws1, lab.ws2]) }));
     // script(1) runs the CLI on a fresh pty, which reports 0 columns until someone sizes it.
-    const tsx = join(ROOT, "node_modules/tsx/dist/loader.mjs");
-    const command = [process.execPath, "--import", tsx, join(ROOT, "src/bin.ts"), "run", "--spec", spec, "--only", "net.vip-http,proxy.round-robin", "--reporter", "console"]
+    const command = [process.execPath, ...CLI, "run", "--spec", spec, "--only", "net.vip-http,proxy.round-robin", "--reporter", "console"]
       .map((a) => `'${a}'`)
       .join(" ");
     const { stdout } = await execFileP("script", ["-qec", command, "/dev/null"], { cwd: dir, env: { ...process.env, TERM: "xterm", NO_COLOR: "1" }, timeout: 120_000 });

@@ -1,16 +1,24 @@
 /** `hagrade report` re-renders a saved result in every format without touching any lab. */
-import { execFile } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunResult } from "../../src/model/index.js";
 import { brokenLab, passingLab, redact, vrrpLab } from "../report/results.js";
-import { hagrade } from "./hagrade.js";
+import { CLI, hagrade } from "./hagrade.js";
 import { loopbackSpecFields, startLoopbackLab, type LoopbackLab } from "../probe/loopback-lab.js";
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, "../..");
+
+/** XPath over a page as libxml2's HTML parser (an independent one) reads it. */
+function xpath(file: string, expr: string): string {
+  const r = spawnSync("xmllint", ["--html", "--xpath", expr, file], { encoding: "utf8" });
+  if (!r.stdout) throw new Error(`xmllint --html --xpath ${expr}: ${r.stderr}`);
+  return r.stdout.trim();
+}
 
 describe("hagrade report", () => {
   let dir: string;
@@ -75,10 +83,47 @@ describe("hagrade report", () => {
     expect((await hagrade(["report", saved, "--min-score", "0"])).code).toBe(3);
   }, 120_000);
 
+  it("writes a scorecard that opens on fix next and the overview, failures first, each row linked to its card, with only the counts that happened", async () => {
+    // Results of real grades (the netns reference lab): keepalived stopped in Part 1, and the correct Part 2.
+    const fixtures = join(ROOT, "test/report/fixtures/v1");
+    const html = join(dir, "keepalived-stopped.html");
+    const r = await hagrade(["report", join(fixtures, "lvs-keepalived-stopped.json"), "--html", html, "--lang", "en"]);
+    expect(r.code, r.stderr).toBe(1);
+    const result = JSON.parse(await readFile(join(fixtures, "lvs-keepalived-stopped.json"), "utf8")) as RunResult;
+    expect(xpath(html, "count(//section[@id='fix-next'][following::section[@id='overview'][following::article[contains(@class,'card')]]])")).toBe("1");
+    // Every check once in the overview, failures first, each row's link landing on its card.
+    const rows = result.checks.map((_, i) => `//section[@id='overview']//tbody/tr[${i + 1}]`);
+    const ids = rows.map((row) => xpath(html, `string(${row}/td[1]//code)`));
+    expect([...ids].sort()).toEqual(result.checks.map((c) => c.id).sort());
+    const rank = ["fail", "error", "inconclusive", "pass", "skipped"];
+    const outcomes = ids.map((id) => result.checks.find((c) => c.id === id)!.outcome);
+    expect(outcomes).toEqual([...outcomes].sort((a, b) => rank.indexOf(a) - rank.indexOf(b)));
+    expect(outcomes.slice(0, 2)).toEqual(["fail", "fail"]);
+    for (const [i, id] of ids.entries()) {
+      expect(xpath(html, `string(${rows[i]}//a/@href)`)).toBe(`#check-${id}`);
+      expect(xpath(html, `count(//article[@id='check-${id}'])`)).toBe("1");
+    }
+    // Fix next: the failed checks, linked; a filter per outcome that happened, plus "all"; no zero count.
+    expect(xpath(html, "//section[@id='fix-next']//li//a/@href").split(/\s+/)).toEqual(['href="#check-net.vip-http"', 'href="#check-lvs.modules"']);
+    expect(xpath(html, "count(//input[@name='show'])")).toBe("5");
+    expect(xpath(html, "count(//header/ul[@class='counts']/li)")).toBe("4");
+    expect(xpath(html, "string(//header/ul[@class='counts'])")).not.toMatch(/\b0 /);
+    // Evidence as sentences and tables, never as a dump of the result's JSON.
+    expect(xpath(html, "string(//article[@id='check-net.vip-http']//section[contains(@class,'ev-http-request')]/p[1])")).toBe("GET http://10.230.1.10:80/ → no HTTP answer: connect-refused");
+    expect(xpath(html, "count(//*[contains(@class,'ev-generic')])")).toBe("0");
+
+    const correct = join(dir, "correct.html");
+    expect((await hagrade(["report", join(fixtures, "netns-correct.json"), "--html", correct, "--lang", "en"])).code).toBe(0);
+    expect(xpath(correct, "string(//header/ul[@class='counts'])")).toBe("✔ 12 passed");
+    expect(xpath(correct, "count(//input[@name='show'])")).toBe("2");
+    expect(xpath(correct, "string(//article[@id='check-net.vip-http']//section[contains(@class,'ev-http-request')]/p[1])")).toMatch(/^GET http:\/\/10\.220\.1\.10:80\/ → 200, server webserver1 \(\d+ ms\)$/);
+    expect(xpath(correct, "count(//*[contains(@class,'ev-generic')])")).toBe("0");
+  }, 120_000);
+
   it("refuses a file that is not a hagrade result, with exit code 2", async () => {
     const bogus = join(dir, "bogus.json");
     await writeFile(bogus, JSON.stringify({ hello: "world" }));
-    const failure = await run(process.execPath, ["--import", "tsx", join(ROOT, "src/bin.ts"), "report", bogus], { cwd: ROOT }).catch((e) => e);
+    const failure = await run(process.execPath, [...CLI, "report", bogus], { cwd: ROOT }).catch((e) => e);
     expect(failure.code).toBe(2);
     expect(failure.stderr).toMatch(/not a hagrade result/);
   });
@@ -109,7 +154,7 @@ describe("hagrade run", () => {
     const out = join(dir, "reports");
     const { stdout } = await run(
       process.execPath,
-      ["--import", "tsx", join(ROOT, "src/bin.ts"), "run", "--spec", spec, "--only", "net.vip-http", "--lang", "en", "--out", out, "--journal-dir", join(dir, "journal")],
+      [...CLI, "run", "--spec", spec, "--only", "net.vip-http", "--lang", "en", "--out", out, "--journal-dir", join(dir, "journal")],
       { cwd: ROOT, timeout: 120_000 },
     );
     const files = ["result.json", "junit.xml", "scorecard.html"].map((f) => join(out, f));

@@ -1,12 +1,13 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { htmlReporter } from "../../src/report/html.js";
 import { allWords } from "../../src/report/i18n.js";
+import { hagrade } from "../cli/hagrade.js";
 import type { Lang, RunResult } from "../../src/runner/types.js";
 import { HOSTILE_MESSAGE, HOSTILE_PAGE, SECRET, brokenLab, passingLab, redact, vrrpLab } from "./results.js";
 
@@ -255,7 +256,7 @@ describe("HTML scorecard", () => {
     : !playwright
       ? "playwright-core is not installed"
       : undefined;
-  it.skipIf(browserMissing !== undefined)(`renders in headless Chromium: the filter and the overview links work, nothing is fetched, it reads at 360 px, no dialogs or console errors${browserMissing ? ` — skipped: ${browserMissing}` : ""}`, async () => {
+  it.skipIf(browserMissing !== undefined)(`the page hagrade report --html writes renders in headless Chromium: the filter and the overview links work, nothing is fetched, it reads at 360 px, no dialogs or console errors${browserMissing ? ` — skipped: ${browserMissing}` : ""}`, async () => {
     const { chromium: launcher } = (await import(/* optional */ PLAYWRIGHT)) as {
       chromium: {
         launchPersistentContext(dir: string, o: object): Promise<{
@@ -273,8 +274,13 @@ describe("HTML scorecard", () => {
         }>;
       };
     };
+    // The page as the command line writes it (`hagrade report --html`, the built one with HAGRADE_CLI=dist).
+    const saved = join(dir, "browser.json");
+    await writeFile(saved, redact(JSON.stringify(brokenLab())));
     for (const lang of ["es", "en"] as const) {
-      const { file } = await render(brokenLab(), `browser-${lang}.html`, lang);
+      const file = join(dir, `browser-${lang}.html`);
+      const written = await hagrade(["report", saved, "--html", file, "--lang", lang]);
+      expect(written.code, written.stderr).toBe(3);
       const profile = await mkdtemp(join(tmpdir(), "hagrade-chromium-"));
       const context = await launcher.launchPersistentContext(profile, {
         executablePath: chromium,
@@ -351,5 +357,5 @@ describe("HTML scorecard", () => {
         await rm(profile, { recursive: true, force: true });
       }
     }
-  });
+  }, 240_000);
 });
