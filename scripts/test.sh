@@ -151,6 +151,10 @@ elif [ "${1:-}" = "--quick" ]; then
   shift
   npx vitest run --config vitest.quick.config.ts "$@" || status=$?
 else
+  # The command line's tests run the program the package ships (test/cli/hagrade.ts): built here
+  # (incremental, seconds when nothing changed). HAGRADE_CLI=tsx runs the source instead.
+  npm run --silent build
+  export HAGRADE_CLI=${HAGRADE_CLI:-dist}
   npx vitest run "$@" || status=$?
 fi
 # Nothing may be left behind: namespaces, processes, mounts, state folders, /etc/hosts lines.
