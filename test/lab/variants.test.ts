@@ -6,6 +6,7 @@ import {
   startLab,
   type Lab,
 } from "../../fixtures/netns/index.js";
+import { tcpReach } from "../../src/probe/index.js";
 import { connectCommand, countBackends, getMany, recordConnections, run } from "./helpers.js";
 
 const variantNames = [
@@ -24,6 +25,9 @@ const variantNames = [
   "wrong-gateway",
   "keepalived-running",
   "single-server-cheat",
+  "vip-missing",
+  "vip-refused",
+  "vip-silent",
   "rhel-layout",
   "rhel-no-proxy-http",
 ];
@@ -213,6 +217,30 @@ describe("each broken variant really shows its fault", () => {
     expect(modules.stdout).toContain("proxy_balancer_module");
     expect(modules.stdout).not.toMatch(/^ proxy_http_module/m);
     expect(modules.stdout).toMatch(/:#LoadModule proxy_http_module modules\/mod_proxy_http\.so/);
+  });
+
+  it("vip-missing: nothing holds the VIP (EHOSTUNREACH) while the balancer's own address answers", async () => {
+    const l = lab("vip-missing");
+    expect((await l.hostExec("balancer", "ip -4 -o addr show dev eth0")).stdout).not.toContain(`${l.addresses.vip}/`);
+    // Past the kernel's ARP attempts (3 × 1 s), so the answer is the unreachable host, not our deadline.
+    expect(await tcpReach(l.addresses.vip, 80, 4000)).toMatchObject({ state: "unreachable", code: "EHOSTUNREACH" });
+    expect((await tcpReach(l.addresses.balancerService, 22, 2000)).state).toBe("connected");
+    expect((await tcpReach(l.addresses.balancerService, 80, 2000)).state).toBe("connected");
+  });
+
+  it("vip-refused: the VIP is on the balancer, its port refuses; Apache answers on the balancer's own address", async () => {
+    const l = lab("vip-refused");
+    expect((await l.hostExec("balancer", "ip -4 -o addr show dev eth0")).stdout).toContain(`${l.addresses.vip}/`);
+    expect((await tcpReach(l.addresses.vip, 80, 2000)).state).toBe("refused");
+    expect((await tcpReach(l.addresses.balancerService, 80, 2000)).state).toBe("connected");
+  });
+
+  it("vip-silent: the balancer drops port 80, its SSH answers", async () => {
+    const l = lab("vip-silent");
+    expect((await l.hostExec("balancer", "nft list chain inet filter input")).stdout).toMatch(/tcp dport 80 drop/);
+    expect((await tcpReach(l.addresses.vip, 80, 1500)).state).toBe("timeout");
+    expect((await tcpReach(l.addresses.balancerService, 80, 1500)).state).toBe("timeout");
+    expect((await tcpReach(l.addresses.balancerService, 22, 2000)).state).toBe("connected");
   });
 
   it("single-server-cheat: both pages through the VIP, all from webserver1", async () => {
