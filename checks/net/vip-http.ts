@@ -57,7 +57,7 @@ export default defineCheck({
     const reach = await probeBalancerReach(ctx.spec, ctx.signal);
     if ((cls === "connect-timeout" || cls === "unreachable") && reach.answered.length > 0 && !reach.noRouteToVip) {
       const answered = reach.answered.map((a) => `${a.address}:${a.port}`).join(", ");
-      const seen = reach.vip.code !== undefined ? `${cls}, ${reach.vip.code}` : cls;
+      const seen = reach.vip.code ?? cls;
       return fail(
         text(
           `La VIP ${vip} no responde (${seen}), pero el balanceador sí (${answered}): la red hasta él funciona y lo que falla es la VIP en el balanceador.`,
