@@ -71,6 +71,7 @@ const SHAPES: { [K in EvidenceKind]: (v: Rec) => boolean } = {
   "cookie-trace": shape({ rows: arrayOf(cookieRow) }),
   "keep-alive-behaviour": shape({ connections: isNum, behaviour: isStr, n: isNum, nValid: isNum, backendsSeen: arrayOf(isStr), switches: isNum, pinnedAfter: isNum }),
   "own-pages": shape({ impostors: arrayOf(shape({ backend: isStr, address: isStr, label: isStr })) }),
+  "tcp-reach": shape({ probes: arrayOf(shape({ role: isStr, address: isStr, port: isNum, state: isStr, ms: isNum, code: optional(isStr) })) }),
   failover: shape({
     victim: isStr,
     survivors: arrayOf(isStr),

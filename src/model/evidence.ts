@@ -123,6 +123,25 @@ export type OwnPagesEvidence = {
   impostors: { backend: string; address: string; label: string }[];
 };
 
+/** One TCP connection attempt to an address of the lab (src/probe tcpReach). */
+export type ReachProbeSeen = {
+  /** What the address is: "vip", "balancer-ssh", "balancer-service", "backup-service" (a label reporters translate). */
+  role: string;
+  address: string;
+  port: number;
+  /** connected, refused, timeout, unreachable or failed. */
+  state: string;
+  ms: number;
+  /** The socket error's code (EHOSTUNREACH, ...). */
+  code?: string;
+};
+
+/** Which addresses of the lab answer a TCP connection: what tells a dead VIP from a dead route. */
+export type TcpReachEvidence = {
+  kind: "tcp-reach";
+  probes: ReachProbeSeen[];
+};
+
 // ---- Failover ---------------------------------------------------------------------------
 
 /** One request of a failover watch: ms since the watch began, who asked, who answered. */
@@ -462,6 +481,7 @@ export type KnownEvidence =
   | CookieTraceEvidence
   | KeepAliveBehaviourEvidence
   | OwnPagesEvidence
+  | TcpReachEvidence
   | FailoverEvidence
   | VrrpFailoverEvidence
   | RestoreEvidence
@@ -524,6 +544,7 @@ export const ev = {
   cookieTrace: make("cookie-trace"),
   keepAliveBehaviour: make("keep-alive-behaviour"),
   ownPages: make("own-pages"),
+  tcpReach: make("tcp-reach"),
   failover: make("failover"),
   vrrpFailover: make("vrrp-failover"),
   restore: make("restore"),

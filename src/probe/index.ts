@@ -45,3 +45,4 @@ export {
 } from "./fetch.js";
 export { classifyError } from "./errors.js";
 export { listenForArrivals, type Arrival, type Listener } from "./listener.js";
+export { tcpReach, reachAnswered, type Reach, type ReachState } from "./reach.js";

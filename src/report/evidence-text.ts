@@ -4,7 +4,7 @@
  * Text from the lab is returned as it came: each format escapes or clips it as it must.
  */
 import { renderEvidence, type CheckResult, type Evidence, type EvidenceRenderers, type Lang, type TimelineEvent } from "../model/index.js";
-import { EVIDENCE_WORDS, NO_OWN_ANSWER } from "./evidence-words.js";
+import { EVIDENCE_WORDS, NO_OWN_ANSWER, reachRole, reachState } from "./evidence-words.js";
 import { WORDS, formatDuration, kindTitle, labelText } from "./i18n.js";
 
 /** The lines of one evidence item. */
@@ -72,6 +72,7 @@ export const TEXT: EvidenceRenderers<string[], Lang> = {
         ? `${i.backend} (${i.address}) ${EVIDENCE_WORDS[lang].noOwnAnswer}`
         : `${i.backend} (${i.address}) ${EVIDENCE_WORDS[lang].servesItself} ${labelText(i.label, lang)}`,
     ),
+  "tcp-reach": (e, lang) => e.probes.map((r) => `TCP ${r.address}:${r.port} (${reachRole(r.role, lang)}) → ${reachState(r.state, r.code, lang)} (${formatDuration(lang, r.ms)})`),
   failover: (e, lang) => {
     const w = WORDS[lang];
     const rejoin = e.rejoinMs !== null ? `${w.rejoinedIn} ${formatDuration(lang, e.rejoinMs)}` : e.rejoinMeasured === false ? w.rejoinNotMeasured : w.notRejoined;

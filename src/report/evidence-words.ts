@@ -15,6 +15,21 @@ const en = {
     pinned: "every request goes to the same server",
     undecided: "too few answers to tell",
   } as Record<string, string>,
+  reachRole: {
+    vip: "the VIP",
+    "balancer-ssh": "the balancer's SSH",
+    "balancer-service": "the balancer's service address",
+    "backup-service": "the backup balancer's service address",
+  } as Record<string, string>,
+  reachState: {
+    connected: "connected",
+    refused: "refused (the host answered)",
+    timeout: "no answer (timed out)",
+    unreachable: "unreachable",
+    failed: "not made",
+  } as Record<string, string>,
+  reachAnswer: "Answer",
+  reachTime: "Time",
   oneConnection: "One keep-alive connection",
   answers: "answers",
   fromExpected: "from the expected servers",
@@ -111,6 +126,21 @@ const es: EvidenceWords = {
     pinned: "todas las peticiones van al mismo servidor",
     undecided: "demasiado pocas respuestas para saberlo",
   },
+  reachRole: {
+    vip: "la VIP",
+    "balancer-ssh": "el SSH del balanceador",
+    "balancer-service": "la dirección de servicio del balanceador",
+    "backup-service": "la dirección de servicio del balanceador de respaldo",
+  },
+  reachState: {
+    connected: "conectada",
+    refused: "rechazada (el equipo respondió)",
+    timeout: "sin respuesta (plazo agotado)",
+    unreachable: "inalcanzable",
+    failed: "no realizada",
+  },
+  reachAnswer: "Respuesta",
+  reachTime: "Tiempo",
   oneConnection: "Una conexión persistente",
   answers: "respuestas",
   fromExpected: "de los servidores esperados",
@@ -198,6 +228,17 @@ const es: EvidenceWords = {
 
 export const EVIDENCE_WORDS: Record<Lang, EvidenceWords> = { en, es };
 
+/** What a probed address is (tcp-reach's role), in the report's language. */
+export function reachRole(role: string, lang: Lang): string {
+  return EVIDENCE_WORDS[lang].reachRole[role] ?? role;
+}
+
+/** What a TCP connection attempt met, with the socket's error code when it says more. */
+export function reachState(state: string, code: string | undefined, lang: Lang): string {
+  const words = EVIDENCE_WORDS[lang].reachState[state] ?? state;
+  return code !== undefined && code !== "ECONNREFUSED" ? `${words}, ${code}` : words;
+}
+
 /** The heading of each kind of evidence on the page (every kind has one: the compiler says so). */
 export const EVIDENCE_TITLES: Record<EvidenceKind, Text> = {
   "http-request": { es: "Petición HTTP", en: "HTTP request" },
@@ -205,6 +246,7 @@ export const EVIDENCE_TITLES: Record<EvidenceKind, Text> = {
   "cookie-trace": { es: "Cookie de cada cliente nuevo", en: "Each new client's cookie" },
   "keep-alive-behaviour": { es: "Comportamiento en una conexión persistente", en: "Behaviour on one keep-alive connection" },
   "own-pages": { es: "Páginas servidas por cada servidor", en: "Pages served by each server" },
+  "tcp-reach": { es: "Conexiones TCP de prueba", en: "Test TCP connections" },
   failover: { es: "Conmutación por error", en: "Failover" },
   "vrrp-failover": { es: "Conmutación VRRP", en: "VRRP failover" },
   restore: { es: "Restauración", en: "Restore" },

@@ -16,7 +16,7 @@ import {
   type TimelineEvent,
   type TimelineMark,
 } from "../model/index.js";
-import { EVIDENCE_TITLES, EVIDENCE_WORDS, NO_OWN_ANSWER } from "./evidence-words.js";
+import { EVIDENCE_TITLES, EVIDENCE_WORDS, NO_OWN_ANSWER, reachRole, reachState } from "./evidence-words.js";
 import { eventKind, fieldName, formatDuration, formatNumber, kindTitle, labelText, type EventKind, type Words } from "./i18n.js";
 
 /**
@@ -140,6 +140,18 @@ export const HTML: EvidenceRenderers<string, HtmlPage> = {
   "own-pages": (e, p) => {
     const x = EVIDENCE_WORDS[p.lang];
     return section(e.kind, p, table(p, [p.w.backend, x.address, x.pageServed], e.impostors.map((i) => [p.show(i.backend), p.show(i.address), `<span class="bad">${i.label === NO_OWN_ANSWER ? escapeHtml(x.noOwnAnswer) : p.label(i.label)}</span>`])));
+  },
+  "tcp-reach": (e, p) => {
+    const x = EVIDENCE_WORDS[p.lang];
+    const rows = e.probes.map((r) => {
+      const answered = r.state === "connected" || r.state === "refused";
+      return [
+        `${code(p, `${r.address}:${r.port}`)} <small>(${escapeHtml(reachRole(r.role, p.lang))})</small>`,
+        `<span class="${answered ? "good" : "bad"}">${p.show(reachState(r.state, r.code, p.lang))}</span>`,
+        escapeHtml(formatDuration(p.lang, r.ms)),
+      ];
+    });
+    return section(e.kind, p, table(p, [x.address, x.reachAnswer, x.reachTime], rows));
   },
   failover: (e, p) => {
     const { w, lang } = p;

@@ -370,6 +370,7 @@ const FIELD_NAMES: Record<string, Text> = {
   persistent: { es: "persistencia (s)", en: "persistence (s)" },
   pids: { es: "PID", en: "PIDs" },
   pinnedAfter: { es: "fijado tras", en: "pinned after" },
+  probes: { es: "conexiones TCP de prueba", en: "test TCP connections" },
   ran: { es: "se hizo", en: "ran" },
   reached: { es: "alcanzado", en: "reached" },
   realServers: { es: "servidores reales", en: "real servers" },

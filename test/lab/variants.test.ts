@@ -6,6 +6,7 @@ import {
   startLab,
   type Lab,
 } from "../../fixtures/netns/index.js";
+import { tcpReach } from "../../src/probe/index.js";
 import { connectCommand, countBackends, getMany, recordConnections, run } from "./helpers.js";
 
 const variantNames = [
@@ -24,6 +25,9 @@ const variantNames = [
   "wrong-gateway",
   "keepalived-running",
   "single-server-cheat",
+  "vip-missing",
+  "vip-refused",
+  "vip-silent",
   "rhel-layout",
   "rhel-no-proxy-http",
 ];
@@ -87,8 +91,8 @@ describe("each broken variant really shows its fault", () => {
     });
     const failed = started.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed) throw failed.reason;
-    // Fifteen labs, five at a time: on a CI machine busy with other labs this outlasts the default hook bound.
-  }, 420_000);
+    // Eighteen labs, five at a time: on a loaded machine a round of starts takes about a minute.
+  }, 600_000);
   afterAll(async () => {
     await Promise.allSettled([...labs.values()].map((lab) => lab.stop()));
   });
@@ -214,6 +218,30 @@ describe("each broken variant really shows its fault", () => {
     expect(modules.stdout).toContain("proxy_balancer_module");
     expect(modules.stdout).not.toMatch(/^ proxy_http_module/m);
     expect(modules.stdout).toMatch(/:#LoadModule proxy_http_module modules\/mod_proxy_http\.so/);
+  });
+
+  it("vip-missing: nothing holds the VIP (EHOSTUNREACH) while the balancer's own address answers", async () => {
+    const l = lab("vip-missing");
+    expect((await l.hostExec("balancer", "ip -4 -o addr show dev eth0")).stdout).not.toContain(`${l.addresses.vip}/`);
+    // Past the kernel's ARP attempts (3 × 1 s), so the answer is the unreachable host, not our deadline.
+    expect(await tcpReach(l.addresses.vip, 80, 4000)).toMatchObject({ state: "unreachable", code: "EHOSTUNREACH" });
+    expect((await tcpReach(l.addresses.balancerService, 22, 2000)).state).toBe("connected");
+    expect((await tcpReach(l.addresses.balancerService, 80, 2000)).state).toBe("connected");
+  });
+
+  it("vip-refused: the VIP is on the balancer, its port refuses; Apache answers on the balancer's own address", async () => {
+    const l = lab("vip-refused");
+    expect((await l.hostExec("balancer", "ip -4 -o addr show dev eth0")).stdout).toContain(`${l.addresses.vip}/`);
+    expect((await tcpReach(l.addresses.vip, 80, 2000)).state).toBe("refused");
+    expect((await tcpReach(l.addresses.balancerService, 80, 2000)).state).toBe("connected");
+  });
+
+  it("vip-silent: the balancer drops port 80, its SSH answers", async () => {
+    const l = lab("vip-silent");
+    expect((await l.hostExec("balancer", "nft list chain inet filter input")).stdout).toMatch(/tcp dport 80 drop/);
+    expect((await tcpReach(l.addresses.vip, 80, 1500)).state).toBe("timeout");
+    expect((await tcpReach(l.addresses.balancerService, 80, 1500)).state).toBe("timeout");
+    expect((await tcpReach(l.addresses.balancerService, 22, 2000)).state).toBe("connected");
   });
 
   it("single-server-cheat: both pages through the VIP, all from webserver1", async () => {
