@@ -111,12 +111,28 @@ export interface NatRulesReading {
   outInterface?: string;
 }
 
+/**
+ * The output before `@@hagrade NAME=STATUS` (from `from`), and where that marker's line ends.
+ * Found with indexOf: a lazy regex over a lab's output without the marker is quadratic, and held
+ * the event loop for half a minute on 400 kB that a hostile lab printed.
+ */
+function beforeMarker(stdout: string, name: string, from: number): { text: string; status: string; end: number } | undefined {
+  const marker = `@@hagrade ${name}=`;
+  const at = stdout.indexOf(marker, from);
+  if (at < 0) return undefined;
+  const status = /^\d+/.exec(stdout.slice(at + marker.length, at + marker.length + 12))?.[0];
+  if (status === undefined) return undefined;
+  let end = at + marker.length + status.length;
+  if (stdout[end] === "\n") end += 1;
+  return { text: stdout.slice(from, at), status, end };
+}
+
 export function readNatRules(stdout: string, spec: LabSpec, outInterface: string | undefined): NatRulesReading {
-  const nft = /([\s\S]*?)@@hagrade nft=(\d+)/.exec(stdout);
-  const ipt = /@@hagrade nft=\d+\n?([\s\S]*?)@@hagrade iptables=(\d+)/.exec(stdout);
+  const nft = beforeMarker(stdout, "nft", 0);
+  const ipt = nft ? beforeMarker(stdout, "iptables", nft.end) : undefined;
   const parts: string[] = [];
-  if (nft && nft[2] === "0") parts.push(nft[1] ?? "");
-  if (ipt && ipt[2] === "0") parts.push(ipt[1] ?? "");
+  if (nft?.status === "0") parts.push(nft.text);
+  if (ipt?.status === "0") parts.push(ipt.text);
   const rules = parts.flatMap((part) => parseFirewall(part).natRules);
   const uncovered = spec.backends
     .filter((b) => !natCovers(rules, `${b.address}/32`, outInterface !== undefined ? { outInterface } : {}).covered)

@@ -4,19 +4,25 @@
  * 3000 nested sections, Include and include lines of 24 stars over a file name of thousands of
  * characters, an IPVS table and JSON nested past the stack). Every lab of the batch is graded
  * within its budget, and the hostile lab's configuration is the student's fail or inconclusive,
- * never the grader's error. Scripted sshds on loopback, no lab.
+ * never the grader's error. What stalls a class is a parser that holds the event loop (no budget
+ * can fire then): the longest the loop was held is measured and bounded, apart from the budget,
+ * which a busy CI machine stretches. Scripted sshds on loopback, no lab.
  */
 import http from "node:http";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readResult } from "../../src/batch/entry.js";
 import type { RosterEntry } from "../../src/batch/roster.js";
 import { gradeBatch } from "../../src/batch/run.js";
 import { startFakeSshd, type FakeAnswer, type FakeSshd, type ReceivedCommand } from "../helpers/fake-sshd.js";
 
-const BUDGET_MS = 40_000;
+/** A lab's budget: generous, as a CI machine grading other labs meanwhile stretches a grade. */
+const BUDGET_MS = 90_000;
+/** The longest the event loop may be held at once: a parser that backtracks or recurses without a bound holds it for minutes. */
+const MAX_LOOP_HELD_MS = 10_000;
 const LONG_NAME = "a".repeat(4000);
 const STARS = "*".repeat(24);
 
@@ -110,8 +116,12 @@ describe("a batch with one lab built to hang the parsers", () => {
       }
       const outDir = join(work, `out-${part}`);
       const started = performance.now();
+      const loop = monitorEventLoopDelay({ resolution: 20 });
+      loop.enable();
       const entries = await gradeBatch({ roster, outDir, concurrency: 3, budgetMs: BUDGET_MS, lang: "en", part, force: true });
+      loop.disable();
       expect(performance.now() - started).toBeLessThan(BUDGET_MS);
+      expect(loop.max / 1e6, "the longest the event loop was held (ms)").toBeLessThan(MAX_LOOP_HELD_MS);
       expect(entries.map((e) => [e.lab, e.status])).toEqual(ids.map((id) => [id, "graded"]));
       for (const entry of entries) expect(entry.errors ?? 0, entry.lab).toBe(0);
       const hostile = await readResult(join(outDir, ids[0]!));
