@@ -7,6 +7,8 @@ export default defineConfig({
     ...base.test,
     include: ["test/chaos/**/*.chaos.ts"],
     testTimeout: 1_800_000,
-    maxWorkers: 1,
+    // One file per disruptive check: two loops at once (a VM lab and a netns lab, or two VMs) fit
+    // this 2-core machine; each loop calibrates its kill moments on its own lab as it runs.
+    maxWorkers: 2,
   },
 });

@@ -1,11 +1,11 @@
 /**
- * A class graded with `hagrade batch --disruptive` is killed (SIGKILL) while every lab has a web
- * server stopped. The three labs have the same server network (10.221.0.11 and .12 behind each
- * one's own balancer, as every student's lab has the lab text's 192.168.100.11 and .12).
- * The labs share one known_hosts, empty at first (--accept-new-host-keys): each student's web
- * server is filed under its own balancer, so the second and third labs are not refused as
- * changed keys. A plain `hagrade restore`, run from another folder, must find the batch's journals, bring each
- * lab back exactly as it was, and send each lab only its own undo: checked against what every
+ * A class graded with `hagrade batch --disruptive` is killed (SIGKILL) while every lab has a web  *
+ * server stopped. The three labs have the same server network (10.221.0.11 and .12 behind each  *
+ * one's own balancer, as every student's lab has the lab text's 192.168.100.11 and .12).  * The labs
+ * share one known_hosts, empty at first (--accept-new-host-keys): each student's web  * server is
+ * filed under its own balancer, so the second and third labs are not refused as  * changed keys. A
+ * plain `hagrade restore`, run from another folder, must find the batch's journals, bring each  *
+ * lab back exactly as it was, and send each lab only its own undo: checked against what every  *
  * host's sshd logged after the kill.
  */
 import { spawn } from "node:child_process";
