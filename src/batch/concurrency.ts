@@ -1,10 +1,10 @@
 /**
  * How many labs `hagrade batch` grades at once by default. Grading is I/O-bound: one event loop
  * that mostly waits on students' labs (the sampling's rate bound, SSH round trips, the failover's
- * waits), so the machine's cores do not bound it (`npm run bench`: 8 labs side by side take ~3×
- * one lab on 2 cores, 30 labs with --disruptive docs/bench.md "A class"). What does bound it is
- * the memory each lab's grading holds (its SSH connection, samples, evidence, reports being
- * written) and the traffic the grader sends in all.
+ * waits), so the machine's cores do not bound it: `npm run bench` graded 30 labs with
+ * --disruptive in one process using ~15 s of CPU over ~70 s (docs/bench.md, "The class figure").
+ * What does bound it is the memory each lab's grading holds (its SSH connection, samples,
+ * evidence, reports being written) and the traffic the grader sends in all.
  */
 import { availableParallelism, freemem, totalmem } from "node:os";
 
@@ -12,8 +12,8 @@ const MiB = 2 ** 20;
 
 /**
  * Memory one lab's grading holds at its peak, with room to spare. The bench measures the grading
- * process: ~135 MiB after loading, a peak of ~170 MiB while grading 1 or 8 labs, and a few MiB more
- * per lab for 30 labs with --disruptive (docs/bench.md); 32 MiB a lab leaves room for labs that
+ * process: ~137 MiB after loading, a peak of 171 MiB grading one lab with --disruptive and 219 MiB
+ * grading 30 (under 2 MiB a lab more, docs/bench.md); 32 MiB a lab leaves room for labs that
  * answer with larger pages or a --long grade's longer samples.
  */
 export const LAB_GRADING_BYTES = 32 * MiB;
