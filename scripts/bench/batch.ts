@@ -4,16 +4,24 @@
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { gradeBatch, type RosterEntry } from "../../src/batch/index.js";
+import { defaultConcurrency, gradeBatch, type RosterEntry } from "../../src/batch/index.js";
 import type { Part } from "../../src/runner/types.js";
 
 export interface BatchRun {
   labs: number;
+  /** Labs graded at once. */
+  concurrency: number;
   /** Labs that were not graded, or not to full marks (the figures then time something else). */
   problems: string[];
 }
 
-export async function gradeSpecsAsBatch(specPaths: readonly string[], part: Part, scratchDir: string): Promise<BatchRun> {
+export interface BatchGrade {
+  disruptive?: boolean;
+  /** Labs at once: all of them (default), or `hagrade batch`'s default on this machine. */
+  concurrency?: "all" | "default";
+}
+
+export async function gradeSpecsAsBatch(specPaths: readonly string[], part: Part, scratchDir: string, grade: BatchGrade = {}): Promise<BatchRun> {
   const outDir = mkdtempSync(join(scratchDir, "batch-"));
   try {
     const roster: RosterEntry[] = specPaths.map((specFile, index) => ({
@@ -24,9 +32,11 @@ export async function gradeSpecsAsBatch(specPaths: readonly string[], part: Part
       specFile,
       overrides: {},
     }));
-    const entries = await gradeBatch({ roster, outDir, concurrency: specPaths.length, force: true, lang: "en", part });
+    const concurrency = grade.concurrency === "default" ? defaultConcurrency() : specPaths.length;
+    const entries = await gradeBatch({ roster, outDir, concurrency, force: true, lang: "en", part, disruptive: Boolean(grade.disruptive) });
     return {
       labs: entries.length,
+      concurrency,
       problems: entries
         .filter((e) => e.status !== "graded" || e.score !== e.maxScore)
         .map((e) => `${e.lab}: ${e.status}${e.score !== undefined ? ` ${e.score}/${e.maxScore}` : ""}${e.reason ? ` — ${e.reason.en}` : ""}`),

@@ -14,10 +14,16 @@ export interface ChildRequest {
   part: Part;
   /** batch: `hagrade batch`'s gradeBatch (reports written, per-lab budgets); gradeLab: bare gradeLab side by side. */
   via?: "batch" | "gradeLab";
+  /** Grade with --disruptive (batch only). */
+  disruptive?: boolean;
+  /** Batch only: every lab at once (default), or `hagrade batch`'s default concurrency. */
+  concurrency?: "all" | "default";
 }
 
 export interface ChildReport {
   labs: number;
+  /** Labs graded at once. */
+  concurrency: number;
   wallMs: number;
   /** Peak resident set of this process, KiB (getrusage ru_maxrss). */
   maxRssKiB: number;
@@ -39,9 +45,13 @@ async function main(): Promise<void> {
   const sampler = setInterval(() => (peak = Math.max(peak, Math.round(process.memoryUsage().rss / 1024))), 10);
   const started = performance.now();
   let labs: number;
+  let concurrency = request.specPaths.length;
   let problems: string[];
   if (request.via === "batch") {
-    ({ labs, problems } = await gradeSpecsAsBatch(request.specPaths, request.part, request.journalDir));
+    ({ labs, concurrency, problems } = await gradeSpecsAsBatch(request.specPaths, request.part, request.journalDir, {
+      disruptive: Boolean(request.disruptive),
+      concurrency: request.concurrency ?? "all",
+    }));
   } else {
     const results = await gradeLabsConcurrently(specs, { part: request.part, disruptive: false, journalDir: request.journalDir });
     labs = results.length;
@@ -52,6 +62,7 @@ async function main(): Promise<void> {
   peak = Math.max(peak, Math.round(process.memoryUsage().rss / 1024));
   const report: ChildReport = {
     labs,
+    concurrency,
     wallMs,
     maxRssKiB: process.resourceUsage().maxRSS,
     rssBeforeKiB,

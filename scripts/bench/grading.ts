@@ -5,6 +5,8 @@
 import { ALL_CHECKS, RUBRIC } from "../../checks/index.js";
 import { loadSpec, type LabSpec } from "../../src/config/index.js";
 import { gradeLab } from "../../src/runner/grade.js";
+import { setTimeout as sleep } from "node:timers/promises";
+import { APACHE_DEFAULT_RETRY_MS } from "../../src/runner/rejoin.js";
 import type { Part, RunResult } from "../../src/runner/types.js";
 
 /** Checks that hold the VIP's lock: their recorded start includes the wait for it. */
@@ -52,4 +54,16 @@ export function gradeProblems(result: RunResult): string[] {
   return result.checks
     .filter((c) => c.outcome !== "pass" && !(c.outcome === "skipped" && c.maxPoints === 0))
     .map((c) => `${c.id}: ${c.outcome} — ${c.message.en}`);
+}
+
+/**
+ * After a Part 2 failover Apache keeps the stopped server out for its `retry` (60 s); the next
+ * grade of the lab would wait for it (src/runner/rejoin.ts) and time that wait, or, with another
+ * journal folder, see one server. The bench waits it out between disruptive grades, outside the
+ * figures (3 s past it: the stop came before the grade's end, and Apache takes the server back on
+ * the next request).
+ */
+export async function waitOutApacheRetry(log: (text: string) => void): Promise<void> {
+  log(`waiting out Apache's retry (${APACHE_DEFAULT_RETRY_MS / 1000} s) so that the labs serve from both servers again…`);
+  await sleep(APACHE_DEFAULT_RETRY_MS + 3_000);
 }

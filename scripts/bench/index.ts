@@ -12,8 +12,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Part, RunResult } from "../../src/runner/types.js";
+import { classBench, type ClassFigure } from "./class.js";
 import { decisionComparisons, failoverDetectMs, median, medianComparisons, medianPhases, phasesOf } from "./figures.js";
-import { gradeOnce, gradeProblems, loadLabSpec, VIP_CHECK_IDS } from "./grading.js";
+import { gradeOnce, gradeProblems, loadLabSpec, VIP_CHECK_IDS, waitOutApacheRetry } from "./grading.js";
 import { describeMachine } from "./machine.js";
 import { parseBenchArgs, type BenchOptions } from "./options.js";
 import { netnsLabIndexes, sweepOrphans } from "./orphans.js";
@@ -105,6 +106,8 @@ async function benchLab(part: Part, specPath: string, options: BenchOptions, jou
     const disruptive: RunResult[] = [];
     for (let i = 1; i <= options.disruptiveRuns; i++) {
       disruptive.push(await logged(`${part} grade --disruptive ${i}/${options.disruptiveRuns}`, gradeOnce(spec, { ...run, disruptive: true }, specPath)));
+      // The next grade of this lab (disruptive, or the side-by-side batches) must find both servers serving.
+      if (part === "proxy") await waitOutApacheRetry(log);
     }
     const d = summarize(disruptive);
     const phase = (name: string) => d.phases.find((p) => p.phase === name)?.wallMs ?? 0;
@@ -118,12 +121,30 @@ async function benchLab(part: Part, specPath: string, options: BenchOptions, jou
   return bench;
 }
 
-async function benchProxy(options: BenchOptions, journalDir: string): Promise<{ part: PartBench; loop: ProbeLoopBench; parallel: ParallelFigure[] }> {
+/** Labs started at once: 30 lab.sh bring-ups together on 2 cores would outlast startLab's own timeout. */
+const BRING_UP_AT_ONCE = 8;
+
+type NetnsLab = Awaited<ReturnType<typeof import("../../fixtures/netns/index.js").startLab>>;
+
+/**
+ * k Part 2 reference labs, `BRING_UP_AT_ONCE` bring-ups at a time. Each is taken down by the
+ * bench's cleanup however it ends (also a bring-up cut short by Ctrl-C).
+ */
+async function startNetnsLabs(k: number): Promise<NetnsLab[]> {
   const { startLab } = await import("../../fixtures/netns/index.js");
-  const k = Math.max(...options.parallel);
   log(`bringing up ${k} Part 2 reference labs (network namespaces)…`);
   const before = netnsLabIndexes();
-  const starting = Promise.allSettled(Array.from({ length: k }, () => startLab({ variant: "correct" })));
+  const starts: Promise<NetnsLab>[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < k && !stopping) {
+      next++;
+      const start = startLab({ variant: "correct" });
+      starts.push(start);
+      await start.catch(() => undefined);
+    }
+  };
+  const starting = Promise.all(Array.from({ length: Math.min(k, BRING_UP_AT_ONCE) }, worker)).then(() => Promise.allSettled(starts));
   // Ctrl-C during the bring-up: wait for each start to end, stop what came up, sweep what a cut-short start left.
   cleanups.push(async () => {
     for (const s of await starting) if (s.status === "fulfilled") await s.value.stop();
@@ -135,8 +156,15 @@ async function benchProxy(options: BenchOptions, journalDir: string): Promise<{ 
   for (const lab of labs) startedPrefixes.push(`hg${lab.index}-`);
   const failed = started.find((s): s is PromiseRejectedResult => s.status === "rejected");
   if (failed) throw failed.reason;
+  if (labs.length < k) throw new Error(`only ${labs.length} of ${k} labs came up`);
+  const ms = labs.map((l) => l.upMs);
+  log(`${labs.length} labs up (${labs.length <= 8 ? labs.map((l) => `${l.name} ${formatMs(l.upMs)}`).join(", ") : `${labs[0]!.name}…${labs[labs.length - 1]!.name}, ${formatMs(Math.min(...ms))}–${formatMs(Math.max(...ms))} each`})`);
+  return labs;
+}
+
+async function benchProxy(options: BenchOptions, journalDir: string): Promise<{ part: PartBench; loop: ProbeLoopBench; parallel: ParallelFigure[] }> {
+  const labs = await startNetnsLabs(Math.max(...options.parallel));
   const first = labs[0]!;
-  log(`labs up (${labs.map((l) => `${l.name} ${formatMs(l.upMs)}`).join(", ")})`);
 
   const part = await benchLab("proxy", first.specPath, options, journalDir);
   log(`probe loop vs curl: ${options.loopRequests} new-connection requests × ${options.runs}`);
@@ -152,6 +180,22 @@ async function benchProxy(options: BenchOptions, journalDir: string): Promise<{ 
   if (par.problems.length) part.grade.problems.push(...par.problems.map((p) => `parallel: ${p}`));
   await Promise.all(labs.map((l) => l.stop()));
   return { part, loop, parallel: par.figures };
+}
+
+/** The class figure: its own labs, up only while it is measured. */
+async function benchClass(options: BenchOptions, journalDir: string): Promise<ClassFigure> {
+  // One more lab than the class: the one graded alone (a lab just failed over is not graded again at once).
+  const labs = await startNetnsLabs(options.classLabs + 1);
+  log(`a class: ${options.classLabs} labs graded with --disruptive side by side (hagrade batch's default concurrency) beside one more alone, each in its own process × ${options.disruptiveRuns}`);
+  const figure = await classBench(
+    labs.map((l) => l.specPath),
+    labs.map((l) => l.index),
+    options.disruptiveRuns,
+    journalDir,
+    log,
+  );
+  await Promise.all(labs.map((l) => l.stop()));
+  return figure;
 }
 
 async function benchLvs(options: BenchOptions, journalDir: string): Promise<PartBench> {
@@ -198,6 +242,7 @@ async function main(): Promise<number> {
     report.probeLoop = proxy.loop;
     report.parallel = proxy.parallel;
   }
+  if (options.classLabs > 0) report.class = await benchClass(options, journalDir);
   if (options.part !== "proxy") report.parts.lvs = await benchLvs(options, journalDir);
   report.finishedAt = new Date().toISOString();
   report.loadAverageEnd = describeMachine().loadAverage;

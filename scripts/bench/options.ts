@@ -13,15 +13,19 @@ export interface BenchOptions {
   loopRequests: number;
   /** Labs graded side by side. */
   parallel: number[];
+  /** Reference labs of the class figure (graded with --disruptive as `hagrade batch` grades a class); 0: none. */
+  classLabs: number;
 }
 
 export type ParsedOptions = { ok: true; options: BenchOptions } | { ok: false; message: string };
 
 export const USAGE =
-  "usage: npm run bench -- [--quick] [--runs N] [--part proxy|lvs|all] [--out DIR]\n" +
-  "  --quick   3 runs, Part 2 only, no disruptive grade (a few minutes; what CI runs)\n" +
+  "usage: npm run bench -- [--quick] [--runs N] [--part proxy|lvs|all] [--class N] [--out DIR]\n" +
+  "  --quick   3 runs, Part 2 only, no disruptive grade, no class (a few minutes; what CI runs)\n" +
   "  --runs N  runs per figure, 1..50 (default 5; the disruptive grade: min(N, 3))\n" +
   "  --part    which reference labs: proxy (netns), lvs (qemu VM), all (default; --quick: proxy)\n" +
+  "  --class N N Part 2 labs graded with --disruptive side by side, beside one alone, 0..100\n" +
+  "            (default 30; 0 with --quick or --part lvs; 0: no class figure)\n" +
   "  --out     folder of bench.json (default reports/bench)";
 
 export function parseBenchArgs(argv: readonly string[]): ParsedOptions {
@@ -29,6 +33,7 @@ export function parseBenchArgs(argv: readonly string[]): ParsedOptions {
   let runs: number | undefined;
   let part: BenchOptions["part"] | undefined;
   let out = "reports/bench";
+  let classLabs: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? "";
     const [name, inline] = arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
@@ -50,6 +55,13 @@ export function parseBenchArgs(argv: readonly string[]): ParsedOptions {
         part = v;
         break;
       }
+      case "--class": {
+        const v = value();
+        const n = Number(v);
+        if (!v || !Number.isInteger(n) || n < 0 || n > 100) return { ok: false, message: `--class: expected a number of labs from 0 to 100, got '${v ?? ""}' (e.g. --class 30; 0: no class figure)` };
+        classLabs = n;
+        break;
+      }
       case "--out": {
         const v = value();
         if (!v) return { ok: false, message: "--out: expected a folder (e.g. --out reports/bench)" };
@@ -66,17 +78,22 @@ export function parseBenchArgs(argv: readonly string[]): ParsedOptions {
   if (quick && part && part !== "proxy") {
     return { ok: false, message: `--quick runs no VM: drop --quick to bench --part ${part}, or use --part proxy` };
   }
+  if (part === "lvs" && classLabs) {
+    return { ok: false, message: "--class grades Part 2 (netns) labs: drop --class, or use --part proxy or all" };
+  }
   const finalRuns = runs ?? (quick ? 3 : 5);
+  const finalPart = part ?? (quick ? "proxy" : "all");
   return {
     ok: true,
     options: {
       quick,
       runs: finalRuns,
       disruptiveRuns: Math.min(finalRuns, 3),
-      part: part ?? (quick ? "proxy" : "all"),
+      part: finalPart,
       out,
       loopRequests: quick ? 100 : 200,
       parallel: [1, 4, 8],
+      classLabs: classLabs ?? (quick || finalPart === "lvs" ? 0 : 30),
     },
   };
 }

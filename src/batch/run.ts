@@ -4,7 +4,6 @@
  * SSH never stops the others. Each lab's outputs go to `<out>/<lab>/`; a re-run skips labs whose
  * spec and options have not changed since they were graded (unless forced).
  */
-import { availableParallelism } from "node:os";
 import path from "node:path";
 import { ALL_CHECKS, RUBRIC } from "../../checks/index.js";
 import { loadSpec, type SpecLoadResult } from "../config/load.js";
@@ -18,6 +17,7 @@ import { gradeLab, type GradeOptions } from "../runner/grade.js";
 import type { Lang, PartOption, RunResult, Text } from "../model/index.js";
 import { listPendingJournals } from "../ssh/index.js";
 import { VERSION } from "../model/index.js";
+import { defaultConcurrency } from "./concurrency.js";
 import { cacheKey, readEntry, readResult, writeEntry, type LabEntry, type LabStatus } from "./entry.js";
 import { preflight } from "./preflight.js";
 import type { RosterEntry } from "./roster.js";
@@ -53,11 +53,6 @@ export interface BatchOptions {
   onWarning?(warning: Text, lab: string): void;
   /** Aborting it stops starting new labs and cuts running ones short (Ctrl-C). */
   signal?: AbortSignal;
-}
-
-/** Labs graded at once: grading mostly waits on the network, so a few per core. */
-export function defaultConcurrency(): number {
-  return Math.max(2, Math.min(8, availableParallelism() * 2));
 }
 
 export const DEFAULT_BUDGET_MS = 10 * 60_000;

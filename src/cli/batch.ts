@@ -16,7 +16,8 @@ import { upgradeRunResult, type Lang, type RunResult } from "../model/index.js";
 import { readEntries, writeEntry } from "../batch/entry.js";
 import { mergeShards, writeClassOutputs } from "../batch/class.js";
 import { loadRoster, formatRosterProblems, sharedPasswordWarning } from "../batch/roster.js";
-import { DEFAULT_BUDGET_MS, defaultConcurrency, gradeBatch, parseShard } from "../batch/run.js";
+import { CONCURRENCY_CEILING, defaultConcurrency, LAB_GRADING_BYTES } from "../batch/concurrency.js";
+import { DEFAULT_BUDGET_MS, gradeBatch, parseShard } from "../batch/run.js";
 import { loadRubric, regradeResult } from "../batch/regrade.js";
 import type { ClassSummary } from "../batch/summary.js";
 import type { LabEntry } from "../batch/entry.js";
@@ -32,7 +33,7 @@ const BATCH_OPTIONS = {
   roster: { type: "string", arg: "FILE", help: "CSV (id,name,email,lab,spec, and dotted spec fields such as vip.address) or YAML list  (required)" },
   "spec-template": { type: "string", arg: "FILE", help: "the course's spec; each roster row overrides its fields" },
   out: { type: "string", arg: "DIR", help: "output folder (default: reports); one folder per lab, the class in DIR/class" },
-  concurrency: { type: "string", arg: "N", help: `labs graded at once (default: ${defaultConcurrency()} on this machine)` },
+  concurrency: { type: "string", arg: "N", help: `labs graded at once (default: ${defaultConcurrency()} on this machine: as many as half its free memory holds at ${LAB_GRADING_BYTES / 2 ** 20} MiB a lab, at most ${CONCURRENCY_CEILING})` },
   budget: { type: "string", arg: "SECONDS", help: `time for each lab before it is cut short (default: ${DEFAULT_BUDGET_MS / 1000})` },
   shard: { type: "string", arg: "I/N", help: "grade only the I-th of N slices of the roster (CI matrices; then hagrade merge)" },
   force: { type: "boolean", default: false, help: "grade again labs already graded with the same spec and options" },

@@ -230,15 +230,21 @@ describe("targets", () => {
 
 describe("options", () => {
   it("defaults to the full bench and --quick to the short Part 2 one", () => {
-    expect(parseBenchArgs([])).toMatchObject({ ok: true, options: { quick: false, runs: 5, disruptiveRuns: 3, part: "all", out: "reports/bench" } });
-    expect(parseBenchArgs(["--quick"])).toMatchObject({ ok: true, options: { quick: true, runs: 3, part: "proxy" } });
-    expect(parseBenchArgs(["--runs=2", "--part", "lvs", "--out", "/tmp/x"])).toMatchObject({ ok: true, options: { runs: 2, disruptiveRuns: 2, part: "lvs", out: "/tmp/x" } });
+    expect(parseBenchArgs([])).toMatchObject({ ok: true, options: { quick: false, runs: 5, disruptiveRuns: 3, part: "all", out: "reports/bench", classLabs: 30 } });
+    expect(parseBenchArgs(["--quick"])).toMatchObject({ ok: true, options: { quick: true, runs: 3, part: "proxy", classLabs: 0 } });
+    expect(parseBenchArgs(["--runs=2", "--part", "lvs", "--out", "/tmp/x"])).toMatchObject({ ok: true, options: { runs: 2, disruptiveRuns: 2, part: "lvs", out: "/tmp/x", classLabs: 0 } });
+    expect(parseBenchArgs(["--part", "proxy", "--class", "10"])).toMatchObject({ ok: true, options: { part: "proxy", classLabs: 10 } });
+    expect(parseBenchArgs(["--quick", "--class=3"])).toMatchObject({ ok: true, options: { quick: true, classLabs: 3 } });
+    expect(parseBenchArgs(["--class", "0"])).toMatchObject({ ok: true, options: { part: "all", classLabs: 0 } });
   });
 
   it("names the option and the fix on bad input", () => {
     expect(parseBenchArgs(["--runs", "0"])).toEqual({ ok: false, message: expect.stringMatching(/^--runs: expected a whole number from 1 to 50, got '0'/) });
     expect(parseBenchArgs(["--part", "vm"])).toEqual({ ok: false, message: expect.stringMatching(/^--part: expected proxy, lvs or all/) });
     expect(parseBenchArgs(["--quick", "--part", "lvs"])).toEqual({ ok: false, message: expect.stringMatching(/--quick runs no VM/) });
+    expect(parseBenchArgs(["--class", "-1"])).toEqual({ ok: false, message: expect.stringMatching(/^--class: expected a number of labs from 0 to 100, got '-1'/) });
+    expect(parseBenchArgs(["--class"])).toEqual({ ok: false, message: expect.stringMatching(/^--class: expected a number of labs/) });
+    expect(parseBenchArgs(["--part", "lvs", "--class", "5"])).toEqual({ ok: false, message: expect.stringMatching(/--class grades Part 2/) });
     expect(parseBenchArgs(["--fast"])).toEqual({ ok: false, message: expect.stringMatching(/unknown option '--fast'/) });
   });
 });
@@ -264,7 +270,7 @@ describe("the printed report", () => {
       startedAt: "",
       finishedAt: "",
       machine: { cpuModel: "Test CPU", cores: 2, memoryBytes: 2 ** 31, node: "v20", kernel: "6.1", loadAverage: [0.5, 0.4, 0.3] },
-      options: { quick: true, runs: 1, disruptiveRuns: 1, part: "proxy", out: "x", loopRequests: 100, parallel: [1, 4] },
+      options: { quick: true, runs: 1, disruptiveRuns: 1, part: "proxy", out: "x", loopRequests: 100, parallel: [1, 4], classLabs: 30 },
       parts: {
         proxy: {
           part: "proxy",
@@ -279,12 +285,31 @@ describe("the printed report", () => {
         { k: 1, wallMsRuns: [1000], wallMs: 1000, ratioToOne: 1, maxRssKiB: 150_000, rssBeforeKiB: 100_000, gradingPeakRssKiB: 120_000 },
         { k: 4, wallMsRuns: [1500], wallMs: 1500, ratioToOne: 1.5, maxRssKiB: 160_000, rssBeforeKiB: 100_000, gradingPeakRssKiB: 140_000 },
       ],
+      class: {
+        labs: 30,
+        concurrency: 16,
+        runs: 1,
+        oneLabMsRuns: [8000],
+        classMsRuns: [20_000],
+        oneLabMs: 8000,
+        classMs: 20_000,
+        ratio: 2.5,
+        rssBeforeKiB: 130 * 1024,
+        gradingPeakRssKiB: 260 * 1024,
+        maxRssKiB: 262 * 1024,
+        oneLabGradingPeakRssKiB: 170 * 1024,
+        labsPeakPssKiB: 900 * 1024,
+        labsRestPssKiB: 480 * 1024,
+        labProcesses: 700,
+        problems: [],
+      },
       targets: [],
     };
     report.targets = targetsOf(report);
     expect(report.targets.map((t) => [t.name, t.met])).toEqual([
       ["Part 2 grade", false],
       ["proxy.round-robin (keep-alive) requests ≤ ½ fixed-sample", true],
+      ["a class of 30 labs --disruptive ≤ 2× one lab alone", false],
     ]);
     const text = renderReport(report);
     expect(text).toContain("Test CPU, 2 cores, 2.0 GiB, Node v20, Linux 6.1, load average 0.5 0.4 0.3");
@@ -292,5 +317,7 @@ describe("the printed report", () => {
     expect(text).toMatch(/whole grade .*one after another 8\.00 s +0\.75×/);
     expect(text).toMatch(/MISSED Part 2 grade: 6\.00 s \(whole grade\) — proxy\.round-robin takes 5\.90 s: 1200 requests under the spec's rate bound of 200\/s/);
     expect(text).toMatch(/\n +4 +1\.50 s +1\.50× +137 MiB/);
+    expect(text).toMatch(/\n30 labs +16 +20\.0 s +8\.00 s +2\.50× +260 MiB +130 MiB +170 MiB +900 MiB \(480 MiB at rest, 700 processes\)/);
+    expect(text).toContain("MISSED a class of 30 labs --disruptive ≤ 2× one lab alone: 2.5 (20.0 s for 30 labs, 16 at once / 8.00 s for one) — 16 labs at once (hagrade batch's default on this machine): the class is graded in 2 rounds");
   });
 });
