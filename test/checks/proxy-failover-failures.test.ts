@@ -4,7 +4,7 @@
  * after it has returned is the balancer's, and counts in full.
  */
 import { describe, expect, it } from "vitest";
-import { heldFailures } from "../../checks/proxy/failover.js";
+import { failedPhrase, heldFailures } from "../../checks/proxy/failover.js";
 
 const ok = (t: number) => ({ t, label: "webserver2" });
 const err = (t: number) => ({ t, label: "error:reset" });
@@ -35,5 +35,17 @@ describe("failed requests held against the lab", () => {
   it("without a 'stopped' event (a person stopped it) every failure counts", () => {
     const m = { timeline: [err(150), err(350)], events: [{ t: 100, what: "stop" }], stoppedAt: 100, outageEnd: 900 };
     expect(heldFailures(m)).toEqual({ duringStop: 0, afterStop: 2, held: 2 });
+  });
+});
+
+describe("the pass message's count of failed requests", () => {
+  it("says how many failed while the web server's Apache was stopping", () => {
+    expect(failedPhrase(2, 1, "webserver1").en).toBe("2 failed requests, 1 while webserver1's Apache was stopping");
+    expect(failedPhrase(2, 1, "webserver1").es).toBe("2 peticiones fallidas, 1 mientras Apache de webserver1 se paraba");
+  });
+
+  it("says nothing more when none failed during the stop", () => {
+    expect(failedPhrase(1, 0, "webserver1").en).toBe("1 failed request");
+    expect(failedPhrase(0, 0, "webserver2").es).toBe("0 peticiones fallidas");
   });
 });

@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listVariants, startLab, type Lab } from "../../fixtures/netns/index.js";
 import type { SpecOverrides } from "../../src/config/index.js";
 import { readRejoinNote } from "../../src/runner/rejoin.js";
+import { MAX_FAILED, REQUEST_LOOPS } from "../../checks/proxy/failover.js";
 import { jsonReporter } from "../../src/report/json.js";
 import { gradeLab } from "../../src/runner/grade.js";
 import type { CheckResult, RunResult } from "../../src/runner/types.js";
@@ -168,7 +169,8 @@ describe("proxy.failover on every Part 2 variant", () => {
         expect(check.outcome, seen).toBe("pass");
         const summary = evidenceOf<{ detectMs: unknown; rejoinMeasured: boolean; balancerRetryUntil: unknown; failedRequests: number }>(check, "failover")!;
         expect(typeof summary.detectMs).toBe("number");
-        expect(summary.failedRequests).toBeLessThanOrEqual(1);
+        // One after the stop returned, plus up to one per request loop while the web server's Apache stopped.
+        expect(summary.failedRequests).toBeLessThanOrEqual(MAX_FAILED + REQUEST_LOOPS);
         // Without --long the balancer's return is announced and noted, not waited for.
         expect(summary.rejoinMeasured).toBe(false);
         expect(typeof summary.balancerRetryUntil).toBe("string");
@@ -241,7 +243,8 @@ describe("proxy.failover on the correct lab", () => {
     const summary = evidenceOf<{ detectMs: unknown; rejoinMs: unknown; failedRequests: number; rejoined: boolean }>(check, "failover")!;
     expect(typeof summary.detectMs).toBe("number");
     expect(typeof summary.rejoinMs).toBe("number");
-    expect(summary.failedRequests).toBeLessThanOrEqual(1);
+    // One after the stop returned, plus up to one per request loop while the web server's Apache stopped.
+    expect(summary.failedRequests).toBeLessThanOrEqual(MAX_FAILED + REQUEST_LOOPS);
     expect(summary.rejoined).toBe(true);
     expect(check.message.en).toMatch(/webserver1 got traffic again [\d.]+ s after it started/);
 

@@ -132,6 +132,25 @@ const byId = (r: Result) => Object.fromEntries(r.checks.map((c) => [c.id, c]));
 
 const SSH_CHECKS = ["net.ip-forward", "net.nat", "net.gateway", "proxy.keepalived-stopped", "proxy.modules"];
 
+/**
+ * Waits until the VIP serves both pages again. After a disruptive grade Apache keeps the stopped
+ * server out for its retry (60 s), so a test that follows one must not start before it ends.
+ */
+async function untilBothServe(boundMs = 120_000): Promise<void> {
+  const until = Date.now() + boundMs;
+  let seen = new Set<string>();
+  while (Date.now() < until) {
+    seen = new Set<string>();
+    for (let i = 0; i < 6; i++) {
+      const r = await lab!.hostExec("client", `curl -s -m 3 http://${lab!.addresses.vip}/`);
+      seen.add(/webserver(\d)/.exec(r.stdout)?.[1] ?? "?");
+    }
+    if (seen.has("1") && seen.has("2")) return;
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+  throw new Error(`the VIP did not serve both pages within ${boundMs / 1000} s: saw ${[...seen].join(",")}`);
+}
+
 describe("secrets never leak", () => {
   it("a full disruptive grade with an encrypted key and a password file: no output holds a secret", async () => {
     const spec = specWith("encrypted", (s) => {
@@ -191,6 +210,8 @@ describe("secrets never leak", () => {
 });
 
 describe("whose fault", () => {
+  beforeAll(() => untilBothServe(), 150_000);
+
   it("a key file the grader cannot use is `error` naming the file, never `fail`", async () => {
     const broken = join(work, "id_broken");
     writeFileSync(broken, "-----BEGIN OPENSSH PRIVATE KEY-----\nbm90IGEga2V5IGF0IGFsbCwganVzdCB0ZXh0\n-----END OPENSSH PRIVATE KEY-----\n", { mode: 0o600 });
@@ -247,6 +268,7 @@ describe("a web server host that drops packets behind the balancer", () => {
   let run: CliRun;
   let result: Result;
   beforeAll(async () => {
+    await untilBothServe();
     const ws1 = lab!.addresses.webservers.ws1;
     // byrequests with 3:1 repeats 1,1,2,1: after two answers of webserver1 the next request goes to
     // webserver2, so the grade's first request (net.vip-http) gets an answer and the samples run.
