@@ -179,8 +179,13 @@ function fingerprintOf(publicKeyBlob: Buffer): string {
 
 export async function startFakeSshd(options: FakeSshdOptions): Promise<FakeSshd> {
   const address = options.address ?? "127.0.0.1";
-  const keys = utils.generateKeyPairSync("ed25519");
-  const parsed = utils.parseKey(keys.public);
+  // ssh2's generator now and then writes an ed25519 public key its own parser refuses: draw again.
+  let keys = utils.generateKeyPairSync("ed25519");
+  let parsed = utils.parseKey(keys.public);
+  for (let i = 0; i < 8 && parsed instanceof Error; i++) {
+    keys = utils.generateKeyPairSync("ed25519");
+    parsed = utils.parseKey(keys.public);
+  }
   if (parsed instanceof Error) throw parsed;
   const fingerprint = fingerprintOf(parsed.getPublicSSH());
   let answer = options.answer;
