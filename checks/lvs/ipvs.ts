@@ -21,7 +21,7 @@ import { sampleRatio, type RatioSample } from "../../src/runner/ratio.js";
 import { isSshError } from "../../src/ssh/index.js";
 import { createRatioDecider, turnLength, weightsText, type Weights } from "../../src/stats/index.js";
 import { endMarked, isUnreadableOutput, readEndMarked, UnreadableOutput } from "../../src/runner/complete.js";
-import { text } from "../../src/runner/check.js";
+import { ev, text } from "../../src/runner/check.js";
 import type { Text } from "../../src/model/index.js";
 
 /** `ipvsadm` itself loads ip_vs: it runs only when the module is already there. */
@@ -239,4 +239,64 @@ export function weightedStep(ctx: CheckContext): boolean {
 /** "3:1" in the spec's backend order (reduced: 6:2 is 3:1, the same shares). */
 export function ratioText(spec: LabSpec, weights: Weights): string {
   return weightsText(spec.backends.map((b) => weights[b.name] ?? 0));
+}
+
+/**
+ * One new connection to the VIP answered with a web server's page, once per run: the table is
+ * the running configuration only when the VIP really is served through it. Undefined without an
+ * answer that names a backend (the VIP down, refused, or serving something else).
+ */
+export function vipServesBackend(ctx: CheckContext): Promise<RequestRecord | undefined> {
+  return ctx.memo("lvs.vip-serves-backend", async () => {
+    const s = await ctx.http.sample({ mode: "new-connection", maxRequests: 1, label: "vip" });
+    const record = s.records[0];
+    return record?.backend !== undefined && ctx.spec.backends.some((b) => b.name === record.backend) ? record : undefined;
+  });
+}
+
+/** What the table shows of a persistent service whose configuration is the expected one. */
+export interface TableVouch {
+  scheduler: string;
+  persistent: number;
+  /** Weights by backend name, every one > 0. */
+  weights: Weights;
+  /** The request to the VIP that a web server answered. */
+  answered: RequestRecord;
+}
+
+/**
+ * Under persistence one client address reaches one server, so the traffic a client can send
+ * shows little of the scheduler: the kernel's table, read whole over SSH, is then the primary
+ * evidence. It vouches for a lab only when all of this holds:
+ * - the VIP's service is persistent, with the scheduler the step asks for (`scheduler`);
+ * - every backend of the spec is a real server with weight > 0 (none quiesced or missing);
+ * - with `weights`, the table's ratio is that one;
+ * - one new connection to the VIP is answered by a web server's page.
+ * Otherwise undefined: the checks then decide from traffic alone, or stay inconclusive.
+ */
+export async function tableVouches(
+  ctx: CheckContext,
+  view: VipServiceView | undefined,
+  scheduler: "rr" | "wrr",
+  weights?: Weights,
+): Promise<TableVouch | undefined> {
+  const service = view?.service;
+  if (!service || service.persistent === undefined || service.scheduler !== scheduler) return undefined;
+  const rows = realServersByBackend(ctx.spec, service);
+  if (!rows.every((r) => r.server?.weight !== undefined && r.server.weight > 0)) return undefined;
+  const table: Weights = Object.fromEntries(rows.map((r) => [r.backend.name, r.server?.weight ?? 0]));
+  if (weights && ratioText(ctx.spec, table) !== ratioText(ctx.spec, weights)) return undefined;
+  const answered = await vipServesBackend(ctx);
+  if (!answered) return undefined;
+  return { scheduler, persistent: service.persistent, weights: table, answered };
+}
+
+/** The table's service as evidence, with its persistence and weights. */
+export function ipvsServiceEvidence(view: VipServiceView, tableWeights?: Weights) {
+  const service = view.service;
+  return ev.ipvsService({
+    service: service ? service.text.trim() : null,
+    ...(service ? { realServers: service.realServers.map((s) => s.text.trim()), persistent: service.persistent ?? null } : {}),
+    ...(tableWeights ? { tableWeights } : {}),
+  });
 }

@@ -31,7 +31,7 @@ export default defineCheck({
   part: "lvs",
   title: text("Persistencia de conexiones", "Connection persistence"),
   points: 2,
-  needs: ["http"],
+  needs: ["http", "ssh-if-given"],
   dependsOn: ["net.vip-http"],
   usesVip: true,
   async run(ctx) {

@@ -1,6 +1,8 @@
-import { defineCheck, ev, fail, inconclusive, pass, text } from "../../src/runner/check.js";
+import { defineCheck, fail, inconclusive, pass, text } from "../../src/runner/check.js";
 import { countLabels } from "../../src/runner/evidence.js";
-import { connectionSample, equalWeights, expectedWeights, isPinned, optionalVipService, weightedStep } from "./ipvs.js";
+import { sampleEvidence } from "../../src/runner/evidence.js";
+import type { Text } from "../../src/model/index.js";
+import { connectionSample, equalWeights, expectedWeights, ipvsServiceEvidence, isPinned, optionalVipService, tableVouches, weightedStep, type TableVouch } from "./ipvs.js";
 
 /**
  * Part 1, step 3: the director balances every new TCP connection (keep-alive would pin all
@@ -12,15 +14,18 @@ import { connectionSample, equalWeights, expectedWeights, isPinned, optionalVipS
  * connections from one sample), and lvs.weights judges the ratio from the same sample.
  *
  * With persistence one client address always reaches one server: the scheduler is then judged
- * from many client addresses (grader.sourceAddresses, one connection each); without them the
- * check names the scheduler ipvsadm shows and is inconclusive, never a false fail.
+ * from many client addresses (grader.sourceAddresses, one connection each). Where those are too
+ * few to decide (or there are none), the kernel's table read over SSH decides (ipvs.ts
+ * tableVouches: the step's scheduler, persistent, every web server with weight > 0, the VIP
+ * served by a web server) as long as the sample contradicts nothing; without SSH the check
+ * names what it saw and is inconclusive, never a false fail.
  */
 export default defineCheck({
   id: "lvs.round-robin",
   part: "lvs",
   title: text("Reparto round robin por conexión", "Round robin per connection"),
   points: 2,
-  needs: ["http"],
+  needs: ["http", "ssh-if-given"],
   dependsOn: ["net.vip-http"],
   usesVip: true,
   async run(ctx) {
@@ -30,8 +35,10 @@ export default defineCheck({
     const pinned = isPinned(ctx, view);
     const sample = await connectionSample(ctx, expected, pinned);
     const scheduler = view?.service?.scheduler;
-    const tableEvidence = view?.service ? [ev.ipvsService({ service: view.service.text.trim() })] : [];
+    const tableEvidence = view?.service ? [ipvsServiceEvidence(view)] : [];
     const lbAlgo = weighted ? "wrr" : "rr";
+    const vouch = pinned && view ? await tableVouches(ctx, view, lbAlgo) : undefined;
+    if (!sample && vouch) return pass(byTable(vouch), [...tableEvidence, sampleEvidence("vip", "new-connection", [vouch.answered])]);
     if (!sample) {
       return inconclusive(
         text(
@@ -59,6 +66,19 @@ export default defineCheck({
       if (unseen.length === 0) {
         return pass(text(`Reparte por conexión (${how.es}: ${list}); lvs.weights juzga la proporción.`, `Balances per connection (${how.en}: ${list}); lvs.weights judges the ratio.`), evidence);
       }
+      // Fewer connections than one weighted turn: a server may rightly have had none yet.
+      const turn = Object.values(expected).reduce((a, b) => a + b, 0);
+      if (sample.records.length < turn) {
+        if (vouch && sample.records.every((r) => r.backend !== undefined)) {
+          const told = byTable(vouch);
+          return pass(text(`${told.es} ${how.es}: ${list}, menos de un turno de wrr (${turn}).`, `${told.en} ${how.en}: ${list}, fewer than one wrr turn (${turn}).`), evidence);
+        }
+        return inconclusive(
+          text(`${sample.records.length} ${how.es} (${list}) son menos de un turno de wrr (${turn}): aún no se sabe si ${unseen.join(", ")} recibe conexiones.`, `${sample.records.length} ${how.en} (${list}) are fewer than one wrr turn (${turn}): whether ${unseen.join(", ")} gets connections is not known yet.`),
+          text("Indique en grader.sourceAddresses más direcciones de este equipo, o dé acceso SSH al balanceador.", "List more addresses of this machine under grader.sourceAddresses, or give SSH access to the balancer."),
+          evidence,
+        );
+      }
       return fail(
         text(`${sample.records.length} ${how.es}: ${list}; ${unseen.join(", ")} no recibe ninguna.`, `${sample.records.length} ${how.en}: ${list}; ${unseen.join(", ")} gets none.`),
         fixLine,
@@ -71,6 +91,10 @@ export default defineCheck({
       const note = scheduler && scheduler !== "rr" ? { es: ` ipvsadm -Ln muestra ${scheduler}.`, en: ` ipvsadm -Ln shows ${scheduler}.` } : { es: "", en: "" };
       return fail(text(`${how.es}: ${v.explanation.es}${note.es}`, `${how.en}: ${v.explanation.en}${note.en}`), fixLine, evidence);
     }
+    if (vouch && sample.records.length > 0 && sample.records.every((r) => r.backend !== undefined)) {
+      const told = byTable(vouch);
+      return pass(text(`${told.es} La muestra (${how.es}) no lo contradice; por sí sola: ${v.explanation.es}`, `${told.en} The sample (${how.en}) does not contradict it; on its own: ${v.explanation.en}`), evidence);
+    }
     return inconclusive(
       text(`${how.es}: ${v.explanation.es}`, `${how.en}: ${v.explanation.en}`),
       text(
@@ -81,3 +105,11 @@ export default defineCheck({
     );
   },
 });
+
+/** The pass message when the table decides under persistence. */
+function byTable(vouch: TableVouch): Text {
+  return text(
+    `ipvsadm -Ln muestra el planificador ${vouch.scheduler} con todos los servidores reales con peso > 0 y persistencia de ${vouch.persistent} s, y la VIP sirve la página de ${vouch.answered.backend ?? "?"}: cada cliente nuevo se reparte por conexión. Con persistencia cada dirección cliente llega siempre al mismo servidor, así que lo decide la tabla del núcleo.`,
+    `ipvsadm -Ln shows scheduler ${vouch.scheduler} with every real server at weight > 0 and persistence of ${vouch.persistent} s, and the VIP serves ${vouch.answered.backend ?? "?"}'s page: each new client is balanced per connection. With persistence each client address always reaches the same server, so the kernel's table decides.`,
+  );
+}

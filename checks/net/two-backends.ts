@@ -4,6 +4,7 @@ import type { RequestRecord } from "../../src/probe/index.js";
 import type { CheckContext } from "../../src/runner/context.js";
 import { fetchPageCommand } from "../../src/runner/pages.js";
 import { isSshError } from "../../src/ssh/index.js";
+import { ipvsServiceEvidence, optionalVipService, realServersByBackend } from "../lvs/ipvs.js";
 
 /**
  * Both web servers serve through the VIP. Sampled both ways: new connections (what LVS
@@ -11,6 +12,11 @@ import { isSshError } from "../../src/ssh/index.js";
  * balancer shows both pages; the loop stops as soon as every backend was seen.
  * With 3:1 weights the chance that 40 requests never reach the 1-share server is
  * 0.75^40 ≈ 1e-5 per mode.
+ *
+ * Part 1 with persistence and one client address shows one server only, whatever the lab. With
+ * SSH the check still decides: it passes when ipvsadm -Ln lists every web server as a real
+ * server with weight > 0 and each one, asked from the balancer, serves its own page (the VIP
+ * already served one of them); without SSH it is inconclusive.
  */
 const PER_MODE = 40;
 /**
@@ -25,7 +31,7 @@ export default defineCheck({
   part: "net",
   title: text("Los dos servidores web responden a través de la VIP", "Both web servers answer through the VIP"),
   points: 1,
-  needs: ["http"],
+  needs: ["http", "ssh-if-given"],
   dependsOn: ["net.vip-http"],
   usesVip: true,
   async run(ctx) {
@@ -80,15 +86,26 @@ export default defineCheck({
       return pass(text(`Se ven todos los servidores (${list}).`, `Every server is seen (${list}).`), evidence);
     }
     const pinned = ctx.part === "lvs" && ctx.spec.expect.persistenceTimeout > 0 && ctx.spec.grader.sourceAddresses.length === 0;
-    if (pinned && seen.size === 1) {
+    if (pinned && seen.size === 1 && missing.length === expected.length - 1) {
+      const vouched = await vouchedByTable(ctx);
+      if (vouched) {
+        evidence.push(vouched.evidence);
+        return pass(
+          text(
+            `Por la VIP solo se ve ${[...seen][0]} (${list}): con persistencia, un cliente siempre va al mismo servidor. ipvsadm -Ln lista ${expected.join(", ")} con peso > 0 y cada uno sirve su propia página desde el balanceador.`,
+            `Only ${[...seen][0]} shows through the VIP (${list}): with persistence one client always reaches the same server. ipvsadm -Ln lists ${expected.join(", ")} with weight > 0 and each serves its own page from the balancer.`,
+          ),
+          evidence,
+        );
+      }
       return inconclusive(
         text(
           `Solo se ve ${[...seen][0]} (${list}); con persistencia, un cliente siempre va al mismo servidor.`,
           `Only ${[...seen][0]} is seen (${list}); with persistence one client always reaches the same server.`,
         ),
         text(
-          "Indique en grader.sourceAddresses otras direcciones de este equipo para simular varios clientes.",
-          "List other addresses of this machine under grader.sourceAddresses to act as several clients.",
+          "Indique en grader.sourceAddresses otras direcciones de este equipo para simular varios clientes, o dé acceso SSH al balanceador (se leerá su tabla de IPVS).",
+          "List other addresses of this machine under grader.sourceAddresses to act as several clients, or give SSH access to the balancer (its IPVS table is then read).",
         ),
         evidence,
       );
@@ -110,26 +127,52 @@ export default defineCheck({
   },
 });
 
+/** What each backend's own address serves, fetched from the balancer: its own page, another one, nothing, or unknown (no evidence). */
+type OwnPage = { backend: string; address: string; label: string; state: "own" | "other" | "none" | "unknown" };
+
+/** Each backend's own page, fetched once per run; undefined without SSH to the balancer. */
+function ownPages(ctx: CheckContext): Promise<OwnPage[] | undefined> {
+  return ctx.memo("net.own-pages", async () => {
+    const pages: OwnPage[] = [];
+    for (const b of ctx.spec.backends) {
+      try {
+        const r = await ctx.ssh!.exec("balancer", fetchPageCommand(b.address, b.port, ctx.spec.vip.path), { timeoutMs: 10_000 });
+        if (r.code === 0 && r.stdout.trim() !== "") {
+          const id = ctx.http.identify(r.stdout);
+          pages.push({ backend: b.name, address: b.address, label: id.label, state: id.backend === b.name ? "own" : "other" });
+        } else if (fetchFoundNoServer(r.code, r.stderr)) {
+          pages.push({ backend: b.name, address: b.address, label: "no answer", state: "none" });
+        } else {
+          // No fetch tool, a denied or garbled command: says nothing about who serves what.
+          pages.push({ backend: b.name, address: b.address, label: "unknown", state: "unknown" });
+        }
+      } catch (error) {
+        // No SSH to the balancer: this extra evidence is simply not available.
+        if (isSshError(error)) return undefined;
+        throw error;
+      }
+    }
+    return pages;
+  });
+}
+
 /** Backends whose own address does not serve their own page, fetched from the balancer. */
 async function pagesFromOwnServers(ctx: CheckContext): Promise<{ backend: string; address: string; label: string }[]> {
-  const wrong: { backend: string; address: string; label: string }[] = [];
-  for (const b of ctx.spec.backends) {
-    try {
-      const r = await ctx.ssh!.exec("balancer", fetchPageCommand(b.address, b.port, ctx.spec.vip.path), { timeoutMs: 10_000 });
-      if (r.code === 0 && r.stdout.trim() !== "") {
-        const id = ctx.http.identify(r.stdout);
-        if (id.backend !== b.name) wrong.push({ backend: b.name, address: b.address, label: id.label });
-      } else if (fetchFoundNoServer(r.code, r.stderr)) {
-        wrong.push({ backend: b.name, address: b.address, label: "no answer" });
-      }
-      // Anything else (no fetch tool, a denied or garbled command) says nothing about who serves what.
-    } catch (error) {
-      // No SSH to the balancer: this extra evidence is simply not available.
-      if (isSshError(error)) return [];
-      throw error;
-    }
-  }
-  return wrong;
+  return ((await ownPages(ctx)) ?? []).filter((p) => p.state === "other" || p.state === "none").map(({ backend, address, label }) => ({ backend, address, label }));
+}
+
+/**
+ * With persistence and one client address: the IPVS table, read whole, lists every backend as a
+ * real server with weight > 0, and each serves its own page from the balancer. Undefined when
+ * any of it is missing or says otherwise.
+ */
+async function vouchedByTable(ctx: CheckContext) {
+  if (!ctx.ssh?.has("balancer")) return undefined;
+  const view = await optionalVipService(ctx);
+  if (!view?.service || !realServersByBackend(ctx.spec, view.service).every((r) => r.server?.weight !== undefined && r.server.weight > 0)) return undefined;
+  const pages = await ownPages(ctx);
+  if (!pages || !pages.every((p) => p.state === "own")) return undefined;
+  return { evidence: ipvsServiceEvidence(view) };
 }
 
 /**

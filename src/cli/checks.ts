@@ -42,12 +42,14 @@ export const checksCommand = defineCommand({
     const legend =
       lang === "es"
         ? [
-            "ssh: necesita acceso SSH en el fichero de laboratorio. disruptive: solo con --disruptive.",
+            "ssh: necesita acceso SSH en el fichero de laboratorio. ssh-if-given: lee el balanceador si hay SSH; sin él, juzga solo por HTTP.",
+            "disruptive: solo con --disruptive.",
             "may-disrupt: su mitad disruptiva solo con --disruptive. long: solo con --long.",
             "Las comprobaciones que no se piden no cuentan en la nota máxima.",
           ]
         : [
-            "ssh: needs SSH access in the lab spec. disruptive: only with --disruptive.",
+            "ssh: needs SSH access in the lab spec. ssh-if-given: reads the balancer when SSH is given; without it, judges from HTTP alone.",
+            "disruptive: only with --disruptive.",
             "may-disrupt: its disruptive half only with --disruptive. long: only with --long.",
             "Checks not asked for do not count in the maximum score.",
           ];

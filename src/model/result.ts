@@ -27,9 +27,11 @@ export type Outcome =
  * What a check needs. `disruptive`: changes the lab, runs only with --disruptive. `may-disrupt`:
  * a check whose disruptive half runs only with --disruptive (the check reads options.disruptive)
  * while the rest always runs. `long`: really waits out a long timeout, runs only with --long.
- * Checks with any of these three run after every other check, one at a time.
+ * Checks with any of these three run after every other check, one at a time. `ssh-if-given`:
+ * judges from HTTP alone without SSH, and reads the balancer when the spec gives SSH (the run
+ * then opens it even when no check needs it); never skipped for the want of it.
  */
-export type Need = "http" | "ssh" | "disruptive" | "may-disrupt" | "long";
+export type Need = "http" | "ssh" | "ssh-if-given" | "disruptive" | "may-disrupt" | "long";
 
 
 interface VerdictBase {

@@ -115,7 +115,7 @@ export async function gradeLab(spec: LabSpec, options: GradeOptions): Promise<Gr
   });
 
   const secrets = options.secrets ?? new SecretRegistry();
-  const needsSsh = checks.some((c) => c.needs.includes("ssh"));
+  const needsSsh = checks.some((c) => c.needs.includes("ssh") || c.needs.includes("ssh-if-given"));
   const ssh: SshSetup | undefined = needsSsh ? await openSsh(spec, secrets, options.acceptNewHostKeys) : undefined;
   // One connection attempt to the balancer, shared: if it is unreachable, every SSH check is
   // skipped with that reason instead of timing out one after another.

@@ -27,7 +27,7 @@ const JUNIT_XSD = fileURLToPath(new URL("../report/fixtures/jenkins-junit.xsd", 
 /**
  * Order matters on one VM: persistence templates outlive a variant switch (a reload keeps
  * them), so the persistent variants come late, and keepalived-stopped, which unloads the
- * ip_vs modules, comes last.
+ * ip_vs modules, comes before final, the finished lab, which starts from a clean kernel table.
  */
 const ORDER: VariantName[] = [
   "rr",
@@ -42,6 +42,8 @@ const ORDER: VariantName[] = [
   "persistence-1200",
   "persistence-0",
   "keepalived-stopped",
+  // After keepalived-stopped, which unloaded ip_vs: no template of an earlier variant survives.
+  "final",
 ];
 
 const variants = loadVariants();
@@ -49,16 +51,29 @@ const results = new Map<VariantName, RunResult>();
 let persistentOneClient: RunResult | undefined;
 /** persistence-0 graded with --long: lvs.persistence-long has no template to wait for. */
 let noPersistenceLong: RunResult | undefined;
+/**
+ * The finished lab (wrr 3:1, persistence 1200, HTTP_GET) graded as students grade it: from 16
+ * client addresses and from one, each twice in a row (the second inside the persistence window,
+ * with the first run's templates alive).
+ */
+const finalRuns: Array<{ label: string; result: RunResult }> = [];
+/** The finished lab with webserver2's weight set to 0 by hand, graded from one address. */
+let finalZeroWeight: RunResult | undefined;
 let lab: VmLab | undefined;
 let journalDir: string;
 
 /** The rr lab graded as if it were Part 2: IPVS balances connections, not requests. */
 let lvsAsProxy: RunResult | undefined;
 
-async function grade(current: VmLab, { oneClient = false, long = false, only = RUBRIC_IDS, part = "lvs" as "lvs" | "proxy" } = {}): Promise<RunResult> {
+async function grade(
+  current: VmLab,
+  { oneClient = false, addresses = undefined as number | undefined, long = false, only = RUBRIC_IDS, part = "lvs" as "lvs" | "proxy" } = {},
+): Promise<RunResult> {
   const loaded = await loadLabSpec(current.specPath);
-  // oneClient: a grader with a single address, as most students' machines are.
-  const spec = oneClient ? { ...loaded, grader: { ...loaded.grader, sourceAddresses: [] } } : loaded;
+  // oneClient: a grader with a single address, as most students' machines are; addresses: the
+  // first N of the lab's client addresses.
+  const sources = oneClient ? [] : addresses === undefined ? loaded.grader.sourceAddresses : loaded.grader.sourceAddresses.slice(0, addresses);
+  const spec = { ...loaded, grader: { ...loaded.grader, sourceAddresses: sources } };
   return gradeLab(spec, gradeOptions({ part, long, journalDir, only }));
 }
 
@@ -67,6 +82,10 @@ beforeAll(async () => {
   lab = await startVmLab({ variant: ORDER[0] });
   for (const name of ORDER) {
     if (lab.variant !== name) await lab.setVariant(name);
+    if (name === "final") {
+      await gradeFinal(lab);
+      continue;
+    }
     results.set(name, await grade(lab));
     if (name === "rr") lvsAsProxy = await grade(lab, { part: "proxy", only: ["net.vip-http", "proxy.round-robin"] });
     // net.vip-http is what the sampling checks depend on: a dead VIP skips them.
@@ -74,6 +93,27 @@ beforeAll(async () => {
     if (name === "persistence-0") noPersistenceLong = await grade(lab, { long: true, only: ["net.vip-http", "lvs.persistence-long"] });
   }
 }, 600_000);
+
+async function gradeFinal(current: VmLab): Promise<void> {
+  for (const addresses of [16, 1]) {
+    for (const run of [1, 2]) {
+      const result = await grade(current, addresses === 1 ? { oneClient: true } : { addresses });
+      finalRuns.push({ label: `${addresses} address${addresses === 1 ? "" : "es"}, run ${run}`, result });
+    }
+  }
+  results.set("final", finalRuns[0]!.result);
+  // A table that no longer sends new clients to webserver2: the table cannot vouch for it.
+  const { vip, backends } = current.addresses;
+  const ws2 = `-t ${vip}:80 -r ${backends.webserver2}:80 -m`;
+  const zero = await current.directorExec(`ipvsadm -e ${ws2} -w 0`);
+  if (zero.code !== 0) throw new Error(`ipvsadm -e -w 0 failed: ${zero.stderr}`);
+  try {
+    finalZeroWeight = await grade(current, { oneClient: true, only: ["net.vip-http", "net.two-backends", "lvs.round-robin", "lvs.weights"] });
+  } finally {
+    await current.directorExec(`ipvsadm -e ${ws2} -w 1`);
+  }
+  await current.waitForRealServers({ webserver1: 3, webserver2: 1 });
+}
 
 afterAll(async () => {
   await lab?.stop();
@@ -175,15 +215,44 @@ describe("what the messages name", () => {
     expect(new Set(sample.clientAddresses).size).toBe(sample.clientAddresses.length);
   });
 
-  it("is inconclusive, never a false fail, behind persistence with one client address", () => {
+  it("decides round robin behind persistence with one client address from the IPVS table", () => {
     const rr = persistentOneClient!.checks.find((c) => c.id === "lvs.round-robin")!;
-    expect(rr.outcome).toBe("inconclusive");
-    expect(rr.message.en).toContain("scheduler rr");
-    expect(rr.fix?.en).toContain("grader.sourceAddresses");
+    expect(rr.outcome, rr.message.en).toBe("pass");
+    expect(rr.message.en).toContain("ipvsadm -Ln shows scheduler rr");
+    expect(rr.evidence.some((e) => e.kind === "ipvs-service")).toBe(true);
   });
 
   it("finds the modules missing when keepalived is stopped, not loaded by its own probe", () => {
     expect(find("keepalived-stopped", "lvs.modules").message.en).toContain("ip_vs_rr");
+  });
+});
+
+describe("the finished Part 1 lab (wrr 3:1, persistence 1200, HTTP_GET)", () => {
+  it("gets full marks from 16 client addresses and from one, twice in a row", () => {
+    expect(finalRuns.map((r) => r.label)).toEqual(["16 addresses, run 1", "16 addresses, run 2", "1 address, run 1", "1 address, run 2"]);
+    for (const { label, result } of finalRuns) {
+      const summary = result.checks.map((c) => `${c.id}: ${c.outcome} ${c.points}/${c.maxPoints} — ${c.message.en}`).join("\n");
+      for (const id of RUBRIC_IDS) {
+        const check = result.checks.find((c) => c.id === id);
+        expect(check?.outcome, `${label}: ${id}\n${summary}`).toBe("pass");
+        expect(check?.points, `${label}: ${id} points`).toBe(check?.maxPoints);
+      }
+    }
+  });
+
+  it("decides the weights from the table with one address, citing it and the page the VIP served", () => {
+    const weights = finalRuns[2]!.result.checks.find((c) => c.id === "lvs.weights")!;
+    expect(weights.message.en).toContain("ipvsadm -Ln shows wrr with weights 3:1");
+    expect(weights.message.en).toContain("persistence of 1200 s");
+    expect(weights.evidence.some((e) => e.kind === "ipvs-service")).toBe(true);
+  });
+
+  it("does not vouch for a table that sends no new client to webserver2", () => {
+    const byId = new Map(finalZeroWeight!.checks.map((c) => [c.id, c]));
+    const summary = finalZeroWeight!.checks.map((c) => `${c.id}: ${c.outcome} — ${c.message.en}`).join("\n");
+    expect(byId.get("net.two-backends")?.outcome, summary).toBe("inconclusive");
+    expect(byId.get("lvs.round-robin")?.outcome, summary).toBe("inconclusive");
+    expect(byId.get("lvs.weights")?.outcome, summary).toBe("fail");
   });
 });
 

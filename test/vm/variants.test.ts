@@ -41,10 +41,10 @@ describe("LVS lab variants", () => {
       for (const verdict of Object.values(verdicts)) expect(["pass", "fail", "not-pass", "any"]).toContain(verdict);
     }
     // Each broken variant fails at least one check; each correct one fails none.
-    for (const name of ["rr", "wrr-3-1", "persistence-1200", "persistence-30", "http-get-correct"] as const) {
+    for (const name of ["rr", "wrr-3-1", "persistence-1200", "persistence-30", "http-get-correct", "final"] as const) {
       expect(Object.values(variants[name].verdicts), name).not.toContain("fail");
     }
-    for (const name of variantNames.filter((n) => !["rr", "wrr-3-1", "persistence-1200", "persistence-30", "http-get-correct"].includes(n))) {
+    for (const name of variantNames.filter((n) => !["rr", "wrr-3-1", "persistence-1200", "persistence-30", "http-get-correct", "final"].includes(n))) {
       expect(Object.values(variants[name].verdicts), name).toContain("fail");
     }
   });
@@ -64,7 +64,7 @@ describe("LVS lab variants", () => {
       expect(persistence || null, name).toBe(table.persistenceTimeout);
       // A server that fails its HTTP_GET is configured but not in the table.
       if (name !== "http-get-wrong-digest") expect(weights, name).toEqual(Object.values(table.realServers));
-      expect(text.includes("HTTP_GET"), name).toBe(name.startsWith("http-get"));
+      expect(text.includes("HTTP_GET"), name).toBe(name.startsWith("http-get") || name === "final");
     }
   });
 
