@@ -248,7 +248,7 @@ export function ratioText(spec: LabSpec, weights: Weights): string {
  */
 export function vipServesBackend(ctx: CheckContext): Promise<RequestRecord | undefined> {
   return ctx.memo("lvs.vip-serves-backend", async () => {
-    const s = await ctx.http.sample({ mode: "new-connection", maxRequests: 1, label: "vip" });
+    const s = await ctx.http.sample({ mode: "new-connection", maxRequests: 1, label: "one new connection to the VIP" });
     const record = s.records[0];
     return record?.backend !== undefined && ctx.spec.backends.some((b) => b.name === record.backend) ? record : undefined;
   });

@@ -38,7 +38,7 @@ export default defineCheck({
     const tableEvidence = view?.service ? [ipvsServiceEvidence(view)] : [];
     const lbAlgo = weighted ? "wrr" : "rr";
     const vouch = pinned && view ? await tableVouches(ctx, view, lbAlgo) : undefined;
-    if (!sample && vouch) return pass(byTable(vouch), [...tableEvidence, sampleEvidence("vip", "new-connection", [vouch.answered])]);
+    if (!sample && vouch) return pass(byTable(vouch), [...tableEvidence, sampleEvidence("one new connection to the VIP", "new-connection", [vouch.answered])]);
     if (!sample) {
       return inconclusive(
         text(

@@ -142,7 +142,7 @@ function byTable(spec: Parameters<typeof ratioText>[0], vouch: TableVouch, sourc
 }
 
 function vouchEvidence(vouch: TableVouch) {
-  return [sampleEvidence("vip", "new-connection", [vouch.answered])];
+  return [sampleEvidence("one new connection to the VIP", "new-connection", [vouch.answered])];
 }
 
 /**

@@ -144,7 +144,7 @@ function ownPages(ctx: CheckContext): Promise<OwnPage[] | undefined> {
           pages.push({ backend: b.name, address: b.address, label: "no answer", state: "none" });
         } else {
           // No fetch tool, a denied or garbled command: says nothing about who serves what.
-          pages.push({ backend: b.name, address: b.address, label: "unknown", state: "unknown" });
+          pages.push({ backend: b.name, address: b.address, label: "unread", state: "unknown" });
         }
       } catch (error) {
         // No SSH to the balancer: this extra evidence is simply not available.

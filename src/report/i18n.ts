@@ -245,9 +245,11 @@ const LABELS: Record<string, Text> = {
   "forged cookie": { es: "cookie falsificada", en: "forged cookie" },
   detect: { es: "detección de la parte", en: "detect" },
   grader: { es: "evaluador", en: "grader" },
+  "one new connection to the VIP": { es: "una conexión nueva a la VIP", en: "one new connection to the VIP" },
   // Answers that name no web server.
   unidentified: { es: "sin identificar", en: "unidentified" },
   "no answer": { es: "sin respuesta", en: "no answer" },
+  unread: { es: "sin leer", en: "unread" },
 };
 
 /** Labels built at run time ("from 10.0.0.3", "forged .wsrv2"): the stable prefix is translated. */
