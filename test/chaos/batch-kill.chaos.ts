@@ -113,7 +113,12 @@ describe("hagrade batch --disruptive killed with SIGKILL, labs with the same ser
     for (const lab of labs) expect(filed).toContain(`10.221.0.11@${lab.spec.balancer.ssh.host} `);
 
     const killed = await Promise.all(labs.map(labState));
-    killed.forEach((state, i) => expect(state, `lab ${i} is changed by the killed batch`).not.toBe(before[i]));
+    // A lab ahead of the others may be starting its web server again when the batch dies (its
+    // entry stays "applied" until that start returns, and it is then verified, not undone, by the
+    // restore): the kill must have caught at least one lab changed. Each lab's restore commands are
+    // checked below either way.
+    const changed = killed.filter((state, i) => state !== before[i]);
+    expect(changed.length, `no lab was changed when the batch was killed:\n${killed.join("\n")}`).toBeGreaterThan(0);
     const pending = journals(journalDir);
     expect(new Set(pending.map((j) => j.lab))).toEqual(new Set(["S1", "S2", "S3"]));
     // Each journal carries its own student's lab, not the template's.
