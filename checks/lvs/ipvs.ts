@@ -282,13 +282,22 @@ export async function tableVouches(
 ): Promise<TableVouch | undefined> {
   const service = view?.service;
   if (!service || service.persistent === undefined || service.scheduler !== scheduler) return undefined;
-  const rows = realServersByBackend(ctx.spec, service);
-  if (!rows.every((r) => r.server?.weight !== undefined && r.server.weight > 0)) return undefined;
-  const table: Weights = Object.fromEntries(rows.map((r) => [r.backend.name, r.server?.weight ?? 0]));
+  if (!everyBackendWeighted(ctx.spec, service)) return undefined;
+  const table: Weights = Object.fromEntries(realServersByBackend(ctx.spec, service).map((r) => [r.backend.name, r.server?.weight ?? 0]));
   if (weights && ratioText(ctx.spec, table) !== ratioText(ctx.spec, weights)) return undefined;
   const answered = await vipServesBackend(ctx);
   if (!answered) return undefined;
   return { scheduler, persistent: service.persistent, weights: table, answered };
+}
+
+/** Every backend of the spec is a real server of `service` that gets new clients (weight > 0). */
+export function everyBackendWeighted(spec: LabSpec, service: IpvsService): boolean {
+  return realServersByBackend(spec, service).every((r) => r.server?.weight !== undefined && r.server.weight > 0);
+}
+
+/** The request to the VIP a vouch rests on, as sample evidence. */
+export function vouchEvidence(vouch: TableVouch) {
+  return sampleEvidence("one new connection to the VIP", "new-connection", [vouch.answered]);
 }
 
 /** The table's service as evidence, with its persistence and weights. */

@@ -1,8 +1,7 @@
 import { defineCheck, fail, inconclusive, pass, text } from "../../src/runner/check.js";
 import { countLabels } from "../../src/runner/evidence.js";
-import { sampleEvidence } from "../../src/runner/evidence.js";
 import type { Text } from "../../src/model/index.js";
-import { connectionSample, equalWeights, expectedWeights, ipvsServiceEvidence, isPinned, optionalVipService, tableVouches, weightedStep, type TableVouch } from "./ipvs.js";
+import { connectionSample, equalWeights, expectedWeights, ipvsServiceEvidence, isPinned, optionalVipService, tableVouches, vouchEvidence, weightedStep, type TableVouch } from "./ipvs.js";
 
 /**
  * Part 1, step 3: the director balances every new TCP connection (keep-alive would pin all
@@ -38,7 +37,7 @@ export default defineCheck({
     const tableEvidence = view?.service ? [ipvsServiceEvidence(view)] : [];
     const lbAlgo = weighted ? "wrr" : "rr";
     const vouch = pinned && view ? await tableVouches(ctx, view, lbAlgo) : undefined;
-    if (!sample && vouch) return pass(byTable(vouch), [...tableEvidence, sampleEvidence("one new connection to the VIP", "new-connection", [vouch.answered])]);
+    if (!sample && vouch) return pass(byTable(vouch), [...tableEvidence, vouchEvidence(vouch)]);
     if (!sample) {
       return inconclusive(
         text(

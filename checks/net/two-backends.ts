@@ -4,7 +4,7 @@ import type { RequestRecord } from "../../src/probe/index.js";
 import type { CheckContext } from "../../src/runner/context.js";
 import { fetchPageCommand } from "../../src/runner/pages.js";
 import { isSshError } from "../../src/ssh/index.js";
-import { ipvsServiceEvidence, optionalVipService, realServersByBackend } from "../lvs/ipvs.js";
+import { everyBackendWeighted, ipvsServiceEvidence, optionalVipService } from "../lvs/ipvs.js";
 
 /**
  * Both web servers serve through the VIP. Sampled both ways: new connections (what LVS
@@ -14,8 +14,8 @@ import { ipvsServiceEvidence, optionalVipService, realServersByBackend } from ".
  * 0.75^40 ≈ 1e-5 per mode.
  *
  * Part 1 with persistence and one client address shows one server only, whatever the lab. With
- * SSH the check still decides: it passes when ipvsadm -Ln lists every web server as a real
- * server with weight > 0 and each one, asked from the balancer, serves its own page (the VIP
+ * SSH the check still decides: it passes when ipvsadm -Ln shows the service persistent, lists
+ * every web server as a real server with weight > 0, and each one, asked from the balancer, serves its own page (the VIP
  * already served one of them); without SSH it is inconclusive.
  */
 const PER_MODE = 40;
@@ -133,10 +133,11 @@ type OwnPage = { backend: string; address: string; label: string; state: "own" |
 /** Each backend's own page, fetched once per run; undefined without SSH to the balancer. */
 function ownPages(ctx: CheckContext): Promise<OwnPage[] | undefined> {
   return ctx.memo("net.own-pages", async () => {
+    if (!ctx.ssh?.has("balancer")) return undefined;
     const pages: OwnPage[] = [];
     for (const b of ctx.spec.backends) {
       try {
-        const r = await ctx.ssh!.exec("balancer", fetchPageCommand(b.address, b.port, ctx.spec.vip.path), { timeoutMs: 10_000 });
+        const r = await ctx.ssh.exec("balancer", fetchPageCommand(b.address, b.port, ctx.spec.vip.path), { timeoutMs: 10_000 });
         if (r.code === 0 && r.stdout.trim() !== "") {
           const id = ctx.http.identify(r.stdout);
           pages.push({ backend: b.name, address: b.address, label: id.label, state: id.backend === b.name ? "own" : "other" });
@@ -162,14 +163,15 @@ async function pagesFromOwnServers(ctx: CheckContext): Promise<{ backend: string
 }
 
 /**
- * With persistence and one client address: the IPVS table, read whole, lists every backend as a
- * real server with weight > 0, and each serves its own page from the balancer. Undefined when
+ * With persistence and one client address: the IPVS table, read whole, shows the service
+ * persistent and lists every backend as a real server with weight > 0, and each serves its own page from the balancer. Undefined when
  * any of it is missing or says otherwise.
  */
 async function vouchedByTable(ctx: CheckContext) {
   if (!ctx.ssh?.has("balancer")) return undefined;
   const view = await optionalVipService(ctx);
-  if (!view?.service || !realServersByBackend(ctx.spec, view.service).every((r) => r.server?.weight !== undefined && r.server.weight > 0)) return undefined;
+  // Persistence excuses one server seen only when the table really is persistent.
+  if (!view?.service || view.service.persistent === undefined || !everyBackendWeighted(ctx.spec, view.service)) return undefined;
   const pages = await ownPages(ctx);
   if (!pages || !pages.every((p) => p.state === "own")) return undefined;
   return { evidence: ipvsServiceEvidence(view) };
