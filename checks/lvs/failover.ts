@@ -2,7 +2,7 @@ import pRetry from "p-retry";
 import { defineCheck, ev, fail, pass, text } from "../../src/runner/check.js";
 import { failoverUnavailable, measureFailover, PERSON_BOUND_MS, sharedFailoverVerdict } from "../../src/runner/failover.js";
 import { findIpvsService } from "../../src/inspect/index.js";
-import { readIpvsTable } from "./ipvs.js";
+import { labVipOf, readIpvsTable } from "./ipvs.js";
 import type { Evidence } from "../../src/model/index.js";
 
 /**
@@ -41,7 +41,8 @@ export default defineCheck({
       if (!ssh) return false;
       // Only a whole table can say the server left it (readIpvsTable throws on anything else).
       const { table } = await readIpvsTable(ctx);
-      const service = findIpvsService(table, ctx.spec.vip.address, ctx.spec.vip.port);
+      const vip = labVipOf(ctx.spec, table);
+      const service = findIpvsService(table, vip.address, vip.port);
       return service?.realServers.some((s) => s.address === victim.address && s.port === victim.port) ?? false;
     };
     const clients = [
@@ -82,7 +83,8 @@ export default defineCheck({
       }),
       ...(m.restore ? [ev.restore(m.restore)] : []),
     ];
-    const vs = `virtual_server ${ctx.spec.vip.address} ${ctx.spec.vip.port}`;
+    const vip = ctx.spec.vip.forwardsTo ?? ctx.spec.vip;
+    const vs = `virtual_server ${vip.address} ${vip.port}`;
     const shared = sharedFailoverVerdict(m, text(`su real_server en ${vs}`, `its real_server in ${vs}`), evidence);
     if (shared) return shared;
     const served = outage.filter((x) => m.survivors.includes(x.label)).length;

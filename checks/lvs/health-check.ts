@@ -11,7 +11,7 @@ import { fetchPageCommand } from "../../src/runner/pages.js";
 import type { Text } from "../../src/model/index.js";
 import { RestoreStepError, SshError, shQuote, withRestore, type RestoreReport } from "../../src/ssh/index.js";
 import { now, round1, sleep } from "./binding.js";
-import { readIpvsTable } from "./ipvs.js";
+import { labVipOf, readIpvsTable } from "./ipvs.js";
 import { isUnreadableOutput } from "../../src/runner/complete.js";
 
 /** keepalived.conf(5) defaults, for the timers a configuration leaves out. */
@@ -175,7 +175,8 @@ export interface WrongPageMeasure {
 export async function inTable(ctx: CheckContext, backend: Backend): Promise<boolean> {
   // Only a whole table can say a server is gone (readIpvsTable throws on anything else).
   const { table } = await readIpvsTable(ctx);
-  const service = findIpvsService(table, ctx.spec.vip.address, ctx.spec.vip.port);
+  const vip = labVipOf(ctx.spec, table);
+  const service = findIpvsService(table, vip.address, vip.port);
   return service?.realServers.some((s) => s.address === backend.address && (s.port ?? 80) === backend.port) ?? false;
 }
 

@@ -15,6 +15,7 @@ import type { Backend } from "../../src/config/schema.js";
 import type { CheckContext } from "../../src/runner/context.js";
 import type { Evidence, Text, Verdict } from "../../src/model/index.js";
 import { findPageFile, inTable, measureWrongPage } from "./health-check.js";
+import { ambiguousVipText, labVipOf, optionalVipService } from "./ipvs.js";
 import { shQuote } from "../../src/ssh/index.js";
 
 const CONFIG = "/etc/keepalived/keepalived.conf";
@@ -73,9 +74,19 @@ export default defineCheck({
     }
     const ast = await parseWithIncludes(ctx, main.stdout);
     const model = keepalivedModel(ast);
-    const { vip } = ctx.spec;
-    const vs = model.virtualServers.find((v) => v.kind === "address" && v.address === vip.address && (v.port ?? 0) === vip.port);
     const evidence: Evidence[] = [ev.keepalivedConfig({ files: ast.files })];
+    const byAddress = model.virtualServers.filter((v) => v.kind === "address");
+    let vip = labVipOf(ctx.spec, (await optionalVipService(ctx))?.table);
+    if (vip.how === "ambiguous") {
+      // A loopback VIP the table does not settle: keepalived.conf's one virtual_server, if one.
+      const only = byAddress.length === 1 ? byAddress[0] : undefined;
+      if (only?.address === undefined) {
+        const { message, fix } = ambiguousVipText(ctx.spec, byAddress.map((v) => `${v.address ?? "?"}:${v.port ?? ""}`));
+        return inconclusive(message, fix, evidence);
+      }
+      vip = { address: only.address, port: only.port ?? 0, how: "only-service" };
+    }
+    const vs = byAddress.find((v) => v.address === vip.address && (v.port ?? 0) === vip.port);
     if (!vs) {
       return fail(
         text(`${CONFIG} no tiene virtual_server ${vip.address} ${vip.port}.`, `${CONFIG} has no virtual_server ${vip.address} ${vip.port}.`),

@@ -22,6 +22,7 @@ import { isSshError } from "../../src/ssh/index.js";
 import { createRatioDecider, turnLength, weightsText, type Weights } from "../../src/stats/index.js";
 import { endMarked, isUnreadableOutput, readEndMarked, UnreadableOutput } from "../../src/runner/complete.js";
 import { ev, text } from "../../src/runner/check.js";
+import { BALANCER_FACTS_COMMAND, parseBalancerFacts } from "../../src/runner/nat.js";
 import type { Text } from "../../src/model/index.js";
 
 /** `ipvsadm` itself loads ip_vs: it runs only when the module is already there. */
@@ -33,9 +34,73 @@ export interface VipServiceView {
   /** False when the ip_vs module is not loaded (nothing was balanced, no table to read). */
   ipvsLoaded: boolean;
   table: IpvsTable;
+  /** The VIP as the balancer holds it (labVip): what the table and keepalived.conf are searched for. */
+  vip: LabVip;
   /** The virtual service on the VIP and port, when the table lists it. */
   service?: IpvsService;
   output: string;
+}
+
+/**
+ * The VIP as the balancer holds it. HTTP goes to `spec.vip`; behind a port forward (VirtualBox
+ * NAT: 127.0.0.1:8080 to the VIP's port 80) the balancer's configuration names another address:
+ * - `forwardsTo`: the spec names it (vip.forwardsTo);
+ * - `only-service`: the spec's VIP is loopback, which no balancer serves a class from, and the
+ *   IPVS table has exactly one TCP virtual service: that one;
+ * - `ambiguous`: loopback, and the table has several (or cannot be read): the checks that need it
+ *   are inconclusive until vip.forwardsTo names one;
+ * - `spec`: the spec's VIP is the balancer's.
+ */
+export interface LabVip {
+  address: string;
+  port: number;
+  how: "spec" | "forwardsTo" | "only-service" | "ambiguous";
+}
+
+export function labVipOf(spec: LabSpec, table: IpvsTable | undefined): LabVip {
+  if (spec.vip.forwardsTo) return { address: spec.vip.forwardsTo.address, port: spec.vip.forwardsTo.port, how: "forwardsTo" };
+  if (!spec.vip.address.startsWith("127.")) return { address: spec.vip.address, port: spec.vip.port, how: "spec" };
+  const tcp = (table?.services ?? []).filter((s) => s.protocol === "TCP" && s.address !== undefined && s.port !== undefined);
+  const only = tcp.length === 1 ? tcp[0] : undefined;
+  if (only?.address !== undefined && only.port !== undefined) return { address: only.address, port: only.port, how: "only-service" };
+  return { address: spec.vip.address, port: spec.vip.port, how: "ambiguous" };
+}
+
+/** The table's services as "address:port" (or "fwmark N"). */
+export function serviceNames(table: IpvsTable): string[] {
+  return table.services.map((s) => (s.address !== undefined ? `${s.address}:${s.port ?? ""}` : `fwmark ${s.fwmark}`));
+}
+
+/** How the VIP the balancer holds was found, for messages; empty when the spec's VIP is it. */
+export function labVipNote(spec: LabSpec, vip: LabVip): Text {
+  const forward = `${spec.vip.address}:${spec.vip.port}`;
+  switch (vip.how) {
+    case "forwardsTo":
+      return text(` (${forward} redirige a la VIP ${vip.address}:${vip.port}, vip.forwardsTo)`, ` (${forward} forwards to the VIP ${vip.address}:${vip.port}, vip.forwardsTo)`);
+    case "only-service":
+      return text(
+        ` (${forward} es una redirección de puertos: se toma como VIP el único servicio virtual TCP de IPVS, ${vip.address}:${vip.port}; vip.forwardsTo lo fija)`,
+        ` (${forward} is a port forward: the one TCP virtual service of IPVS, ${vip.address}:${vip.port}, is taken as the VIP; vip.forwardsTo pins it)`,
+      );
+    default:
+      return text("", "");
+  }
+}
+
+/** The inconclusive verdict's words when a loopback VIP cannot be matched to one virtual service. */
+export function ambiguousVipText(spec: LabSpec, services: readonly string[]): { message: Text; fix: Text } {
+  const listed = services.join(", ") || "—";
+  const forward = `${spec.vip.address}:${spec.vip.port}`;
+  return {
+    message: text(
+      `La VIP ${forward} es una redirección de puertos de esta máquina y el balanceador no tiene un único servicio virtual TCP (${listed}): no se sabe a cuál llega.`,
+      `The VIP ${forward} is a port forward of this machine and the balancer has not exactly one TCP virtual service (${listed}): which one it reaches is not known.`,
+    ),
+    fix: text(
+      "Indique en la especificación la VIP tal como la tiene el balanceador: vip.forwardsTo: { address: …, port: 80 }.",
+      "Name the VIP as the balancer holds it in the spec: vip.forwardsTo: { address: …, port: 80 }.",
+    ),
+  };
 }
 
 const unreadableTable = (why: Text) =>
@@ -52,7 +117,7 @@ const unreadableTable = (why: Text) =>
  * note that ip_vs is not loaded). A table that lacks a service or a real server is evidence only
  * when it is all there; anything else throws UnreadableOutput (the check is then inconclusive).
  */
-export async function readIpvsTable(ctx: CheckContext): Promise<Omit<VipServiceView, "service">> {
+export async function readIpvsTable(ctx: CheckContext): Promise<Omit<VipServiceView, "service" | "vip">> {
   const r = await ctx.ssh!.exec("balancer", IPVSADM_LIST, { sudo: true });
   const marked = readEndMarked(r.stdout);
   if (!marked.complete) throw unreadableTable(text("la salida llegó incompleta", "its output came incomplete"));
@@ -70,8 +135,9 @@ export async function readIpvsTable(ctx: CheckContext): Promise<Omit<VipServiceV
 export function readVipService(ctx: CheckContext): Promise<VipServiceView> {
   return ctx.memo("lvs.ipvsadm-Ln", async () => {
     const read = await readIpvsTable(ctx);
-    const service = findIpvsService(read.table, ctx.spec.vip.address, ctx.spec.vip.port);
-    return { ...read, ...(service ? { service } : {}) };
+    const vip = labVipOf(ctx.spec, read.table);
+    const service = vip.how === "ambiguous" ? undefined : findIpvsService(read.table, vip.address, vip.port);
+    return { ...read, vip, ...(service ? { service } : {}) };
   });
 }
 
@@ -97,13 +163,30 @@ export async function vipTemplates(ctx: CheckContext): Promise<IpvsConnection[] 
     if (!/^\s*IPVS connection entries\s*$/m.test(marked.output)) return undefined;
     const listing = parseIpvsadmConnections(marked.output);
     if (listing.unparsed.length > 0) return undefined;
-    return persistenceTemplates(listing).filter(
-      (t) => t.virtual.address === ctx.spec.vip.address && t.virtual.port === ctx.spec.vip.port,
-    );
+    const vip = (await optionalVipService(ctx))?.vip ?? labVipOf(ctx.spec, undefined);
+    return persistenceTemplates(listing).filter((t) => t.virtual.address === vip.address && t.virtual.port === vip.port);
   } catch (error) {
     if (isSshError(error)) return undefined;
     throw error;
   }
+}
+
+/**
+ * This machine's address as the balancer sees it (its sshd's $SSH_CONNECTION), once per run:
+ * behind an address translator (a port forward) the balancer's templates and connections carry
+ * that address, not this machine's own. Undefined without SSH, run locally, or unread.
+ */
+export function seenByBalancerAs(ctx: CheckContext): Promise<string | undefined> {
+  const ssh = ctx.ssh;
+  if (!ssh?.has("balancer")) return Promise.resolve(undefined);
+  return ctx.memo("balancer.seen-as", async () => {
+    try {
+      return parseBalancerFacts((await ssh.exec("balancer", BALANCER_FACTS_COMMAND, { asLogin: true })).stdout).seenAs;
+    } catch (error) {
+      if (isSshError(error)) return undefined;
+      throw error;
+    }
+  });
 }
 
 /** The table's real server of each backend (matched by address and port). */

@@ -1,7 +1,7 @@
 import { defineCheck, ev, fail, inconclusive, pass, text } from "../../src/runner/check.js";
 import { findProcesses } from "../../src/inspect/index.js";
 import { processesEvidence, readProcesses } from "../processes.js";
-import { readVipService, realServersByBackend } from "./ipvs.js";
+import { ambiguousVipText, labVipNote, readVipService, realServersByBackend, serviceNames } from "./ipvs.js";
 
 /**
  * Part 1, step 2: keepalived runs and has built the virtual service: the VIP and port with
@@ -15,10 +15,11 @@ export default defineCheck({
   points: 2,
   needs: ["ssh"],
   async run(ctx) {
-    const { vip } = ctx.spec;
     const listing = await readProcesses(ctx, "balancer");
     const keepalived = listing.ok ? findProcesses(listing.processes, "keepalived") : [];
     const view = await readVipService(ctx);
+    const { vip } = view;
+    const note = labVipNote(ctx.spec, vip);
     const rows = realServersByBackend(ctx.spec, view.service);
     const evidence = [
       processesEvidence(listing, "keepalived"),
@@ -41,6 +42,10 @@ export default defineCheck({
         ),
         evidence,
       );
+    }
+    if (vip.how === "ambiguous" && keepalived.length > 0) {
+      const { message, fix } = ambiguousVipText(ctx.spec, serviceNames(view.table));
+      return inconclusive(message, fix, evidence);
     }
     if (!view.service) {
       const listed = view.table.services.map((s) => `${s.address ?? `fwmark ${s.fwmark}`}:${s.port ?? ""}`).join(", ");
@@ -70,7 +75,7 @@ export default defineCheck({
           evidence,
         );
       }
-      return pass(text(`TCP ${vip.address}:${vip.port} ${view.service.scheduler ?? ""} → ${list}.`, `TCP ${vip.address}:${vip.port} ${view.service.scheduler ?? ""} → ${list}.`), evidence);
+      return pass(text(`TCP ${vip.address}:${vip.port} ${view.service.scheduler ?? ""} → ${list}${note.es}.`, `TCP ${vip.address}:${vip.port} ${view.service.scheduler ?? ""} → ${list}${note.en}.`), evidence);
     }
     const problems = {
       es: [
@@ -93,7 +98,7 @@ export default defineCheck({
       ],
     };
     return fail(
-      text(`Servicio ${vip.address}:${vip.port}: ${problems.es.join("; ")}.`, `Service ${vip.address}:${vip.port}: ${problems.en.join("; ")}.`),
+      text(`Servicio ${vip.address}:${vip.port}${note.es}: ${problems.es.join("; ")}.`, `Service ${vip.address}:${vip.port}${note.en}: ${problems.en.join("; ")}.`),
       text(`${fixes.es.join("; ")}.`, `${fixes.en.join("; ")}.`),
       evidence,
     );

@@ -280,6 +280,12 @@ const vipSchema = z.strictObject({
   port: port.default(80),
   path: z.string().max(2048).regex(SAFE_URL_PATH).default("/"),
   host: optional(z.string().regex(HOST_HEADER_PATTERN)),
+  /**
+   * The VIP as the balancer holds it, when `address`:`port` is a port forward in front of it
+   * (VirtualBox NAT: 127.0.0.1:8080 forwards to the VIP's port 80): the checks that read the
+   * balancer's configuration and IPVS table look for this one.
+   */
+  forwardsTo: optional(z.strictObject({ address: ipv4, port: port.default(80) })),
 });
 
 const graderSchema = z.strictObject({

@@ -3,7 +3,8 @@
  * apart (checks/lvs/ipvs.ts tableCycle): rr one request per usable server, wrr Σ weight/gcd.
  */
 import { describe, expect, it } from "vitest";
-import { tableCycle } from "../../checks/lvs/ipvs.js";
+import { labVipOf, tableCycle } from "../../checks/lvs/ipvs.js";
+import type { LabSpec } from "../../src/config/schema.js";
 import { trafficAgainstTable } from "../../checks/lvs/weights.js";
 import { parseIpvsadmList, type IpvsService } from "../../src/inspect/index.js";
 
@@ -45,5 +46,35 @@ describe("traffic against the running configuration (lvs.weights)", () => {
   it("says nothing without the table", () => {
     expect(trafficAgainstTable(undefined, undefined)).toEqual({ es: "", en: "" });
     expect(trafficAgainstTable("wrr", undefined)).toEqual({ es: "", en: "" });
+  });
+});
+
+describe("the VIP as the balancer holds it (labVipOf)", () => {
+  const table = (...services: string[]) =>
+    parseIpvsadmList(
+      [
+        "IP Virtual Server version 1.2.1 (size=4096)",
+        "Prot LocalAddress:Port Scheduler Flags",
+        "  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn",
+        ...services.flatMap((s) => [`TCP  ${s} wrr persistent 1200`, "  -> 10.1.0.11:80              Masq    3      0          0"]),
+      ].join("\n"),
+    );
+  const spec = (vip: LabSpec["vip"]) => ({ vip }) as LabSpec;
+  const loopback = { address: "127.0.0.1", port: 8080, path: "/" };
+
+  it("is the spec's VIP when that is not loopback, whatever the table holds", () => {
+    expect(labVipOf(spec({ address: "10.0.0.10", port: 80, path: "/" }), table("10.0.0.99:80"))).toEqual({ address: "10.0.0.10", port: 80, how: "spec" });
+  });
+
+  it("is vip.forwardsTo when the spec names it, even with several services", () => {
+    const named = spec({ ...loopback, forwardsTo: { address: "10.0.0.10", port: 80 } });
+    expect(labVipOf(named, table("10.0.0.10:80", "10.0.0.20:80"))).toEqual({ address: "10.0.0.10", port: 80, how: "forwardsTo" });
+  });
+
+  it("behind a loopback forward is the table's one TCP service, and ambiguous with none or several", () => {
+    expect(labVipOf(spec(loopback), table("10.0.0.10:80"))).toEqual({ address: "10.0.0.10", port: 80, how: "only-service" });
+    expect(labVipOf(spec(loopback), table("10.0.0.10:80", "10.0.0.20:80")).how).toBe("ambiguous");
+    expect(labVipOf(spec(loopback), table()).how).toBe("ambiguous");
+    expect(labVipOf(spec(loopback), undefined).how).toBe("ambiguous");
   });
 });

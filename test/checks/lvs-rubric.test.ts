@@ -59,6 +59,14 @@ let noPersistenceLong: RunResult | undefined;
 const finalRuns: Array<{ label: string; result: RunResult }> = [];
 /** The finished lab with webserver2's weight set to 0 by hand, graded from one address. */
 let finalZeroWeight: RunResult | undefined;
+/**
+ * The finished lab graded behind a port forwarder (VirtualBox NAT): the VIP and SSH as ports of
+ * loopback, every connection from the engine's one address; twice, the second inside the
+ * persistence window. Then with vip.forwardsTo naming a port the lab does not serve.
+ */
+const forwardRuns: RunResult[] = [];
+let forwardWrongTarget: RunResult | undefined;
+let engineAddress = "";
 let lab: VmLab | undefined;
 let journalDir: string;
 
@@ -67,9 +75,9 @@ let lvsAsProxy: RunResult | undefined;
 
 async function grade(
   current: VmLab,
-  { oneClient = false, addresses = undefined as number | undefined, long = false, only = RUBRIC_IDS, part = "lvs" as "lvs" | "proxy" } = {},
+  { oneClient = false, addresses = undefined as number | undefined, long = false, only = RUBRIC_IDS, part = "lvs" as "lvs" | "proxy", specPath = current.specPath } = {},
 ): Promise<RunResult> {
-  const loaded = await loadLabSpec(current.specPath);
+  const loaded = await loadLabSpec(specPath);
   // oneClient: a grader with a single address, as most students' machines are; addresses: the
   // first N of the lab's client addresses.
   const sources = oneClient ? [] : addresses === undefined ? loaded.grader.sourceAddresses : loaded.grader.sourceAddresses.slice(0, addresses);
@@ -113,6 +121,16 @@ async function gradeFinal(current: VmLab): Promise<void> {
     await current.directorExec(`ipvsadm -e ${ws2} -w 1`);
   }
   await current.waitForRealServers({ webserver1: 3, webserver2: 1 });
+  const forward = await current.openForward();
+  engineAddress = forward.engineAddress;
+  try {
+    for (let run = 0; run < 2; run++) forwardRuns.push(await grade(current, { specPath: forward.specPath }));
+    const loaded = await loadLabSpec(forward.specPath);
+    const wrong = { ...loaded, vip: { ...loaded.vip, forwardsTo: { address: current.addresses.vip, port: 81 } } };
+    forwardWrongTarget = await gradeLab(wrong, gradeOptions({ part: "lvs", journalDir, only: ["lvs.virtual-server", "lvs.http-get"] }));
+  } finally {
+    await forward.close();
+  }
 }
 
 afterAll(async () => {
@@ -253,6 +271,38 @@ describe("the finished Part 1 lab (wrr 3:1, persistence 1200, HTTP_GET)", () => 
     expect(byId.get("net.two-backends")?.outcome, summary).toBe("inconclusive");
     expect(byId.get("lvs.round-robin")?.outcome, summary).toBe("inconclusive");
     expect(byId.get("lvs.weights")?.outcome, summary).toBe("fail");
+  });
+});
+
+describe("the finished Part 1 lab behind a port forwarder (VirtualBox NAT: VIP and SSH on loopback)", () => {
+  it("gets full marks twice in a row, the table deciding what one client address cannot show", () => {
+    expect(forwardRuns).toHaveLength(2);
+    for (const [run, result] of forwardRuns.entries()) {
+      const summary = result.checks.map((c) => `${c.id}: ${c.outcome} ${c.points}/${c.maxPoints} — ${c.message.en}`).join("\n");
+      for (const id of RUBRIC_IDS) {
+        const check = result.checks.find((c) => c.id === id);
+        expect(check?.outcome, `run ${run + 1}: ${id}\n${summary}`).toBe("pass");
+        expect(check?.points, `run ${run + 1}: ${id} points`).toBe(check?.maxPoints);
+      }
+    }
+  });
+
+  it("says the loopback VIP stands for the table's one virtual service, and finds the engine's template", () => {
+    const byId = new Map(forwardRuns[0]!.checks.map((c) => [c.id, c]));
+    const vip = lab!.addresses.vip;
+    expect(byId.get("lvs.virtual-server")?.message.en).toContain(`is a port forward: the one TCP virtual service of IPVS, ${vip}:80, is taken as the VIP`);
+    expect(byId.get("lvs.persistence")?.message.en).toContain(`ASSURED template of ${engineAddress}`);
+    expect(byId.get("lvs.weights")?.message.en).toContain("ipvsadm -Ln shows wrr with weights 3:1");
+    expect(byId.get("net.nat")?.message.en).toContain(`the balancer sees this machine as ${engineAddress}`);
+  });
+
+  it("looks for the service vip.forwardsTo names, and fails when the lab does not serve it", () => {
+    const byId = new Map(forwardWrongTarget!.checks.map((c) => [c.id, c]));
+    const vip = lab!.addresses.vip;
+    expect(byId.get("lvs.virtual-server")?.outcome).toBe("fail");
+    expect(byId.get("lvs.virtual-server")?.message.en).toContain(`has no service ${vip}:81`);
+    expect(byId.get("lvs.http-get")?.outcome).toBe("fail");
+    expect(byId.get("lvs.http-get")?.message.en).toContain(`has no virtual_server ${vip} 81`);
   });
 });
 
