@@ -65,6 +65,13 @@ let finalZeroWeight: RunResult | undefined;
  * persistence window. Then with vip.forwardsTo naming a port the lab does not serve.
  */
 const forwardRuns: RunResult[] = [];
+/**
+ * The finished lab graded by `hagrade run` inside the director itself (a Linux host as the
+ * balancer): no SSH to it, every connection to the VIP from the director's own address. Then,
+ * with webserver2's weight at 0, the checks the table decides.
+ */
+let inside: { code: number; output: string; result: RunResult | null } | undefined;
+let insideZeroWeight: { code: number; output: string; result: RunResult | null } | undefined;
 let forwardWrongTarget: RunResult | undefined;
 let engineAddress = "";
 let lab: VmLab | undefined;
@@ -117,10 +124,12 @@ async function gradeFinal(current: VmLab): Promise<void> {
   if (zero.code !== 0) throw new Error(`ipvsadm -e -w 0 failed: ${zero.stderr}`);
   try {
     finalZeroWeight = await grade(current, { oneClient: true, only: ["net.vip-http", "net.two-backends", "lvs.round-robin", "lvs.weights"] });
+    insideZeroWeight = (await current.gradeInsideDirector(["--only", "net.vip-http,net.two-backends,lvs.round-robin,lvs.weights"])) as typeof insideZeroWeight;
   } finally {
     await current.directorExec(`ipvsadm -e ${ws2} -w 1`);
   }
   await current.waitForRealServers({ webserver1: 3, webserver2: 1 });
+  inside = (await current.gradeInsideDirector(["--only", RUBRIC_IDS.join(",")])) as typeof inside;
   const forward = await current.openForward();
   engineAddress = forward.engineAddress;
   try {
@@ -303,6 +312,33 @@ describe("the finished Part 1 lab behind a port forwarder (VirtualBox NAT: VIP a
     expect(byId.get("lvs.virtual-server")?.message.en).toContain(`has no service ${vip}:81`);
     expect(byId.get("lvs.http-get")?.outcome).toBe("fail");
     expect(byId.get("lvs.http-get")?.message.en).toContain(`has no virtual_server ${vip} 81`);
+  });
+});
+
+describe("the finished Part 1 lab graded inside the director (hagrade on the balancer, no SSH to it)", () => {
+  it("gets full marks, run as a student runs it", () => {
+    const result = inside?.result;
+    expect(result, inside?.output).toBeTruthy();
+    const summary = result!.checks.map((c) => `${c.id}: ${c.outcome} ${c.points}/${c.maxPoints} — ${c.message.en}`).join("\n");
+    for (const id of RUBRIC_IDS) {
+      const check = result!.checks.find((c) => c.id === id);
+      expect(check?.outcome, `${id}\n${summary}`).toBe("pass");
+      expect(check?.points, `${id} points`).toBe(check?.maxPoints);
+    }
+    expect(inside?.code).toBe(0);
+    expect(result!.checks.find((c) => c.id === "net.nat")?.message.en).toContain("hagrade runs on the balancer itself");
+    expect(result!.checks.find((c) => c.id === "lvs.weights")?.message.en).toContain("ipvsadm -Ln shows wrr with weights 3:1");
+  });
+
+  it("does not vouch for a table that sends no new client to webserver2", () => {
+    const result = insideZeroWeight?.result;
+    expect(result, insideZeroWeight?.output).toBeTruthy();
+    const byId = new Map(result!.checks.map((c) => [c.id, c]));
+    const summary = result!.checks.map((c) => `${c.id}: ${c.outcome} — ${c.message.en}`).join("\n");
+    expect(byId.get("net.two-backends")?.outcome, summary).toBe("inconclusive");
+    expect(byId.get("lvs.round-robin")?.outcome, summary).toBe("inconclusive");
+    expect(byId.get("lvs.weights")?.outcome, summary).toBe("fail");
+    expect(insideZeroWeight?.code).not.toBe(0);
   });
 });
 
