@@ -5,7 +5,7 @@
  */
 import type { IpvsConnection } from "../../src/inspect/index.js";
 import type { CheckContext } from "../../src/runner/context.js";
-import { vipTemplates } from "./ipvs.js";
+import { ownTemplate, vipTemplates } from "./ipvs.js";
 
 /**
  * IPVS keeps a template while connections it controls live: a connection closed normally sits
@@ -69,7 +69,14 @@ export async function connectFrom(ctx: CheckContext, address: string | undefined
 export async function readTemplates(ctx: CheckContext, clients: readonly BoundClient[]): Promise<Map<string, IpvsConnection | undefined> | undefined> {
   const templates = await vipTemplates(ctx);
   if (!templates) return undefined;
-  return new Map(clients.map((c) => [c.address, templates.find((t) => t.source.address === c.address)]));
+  const entries = await Promise.all(
+    clients.map(async (c) => {
+      // The grader's own address (not a grader.sourceAddresses one) may reach the balancer translated.
+      if (ctx.spec.grader.sourceAddresses.includes(c.address)) return [c.address, templates.find((t) => t.source.address === c.address)] as const;
+      return [c.address, (await ownTemplate(ctx, templates, c.address)).template] as const;
+    }),
+  );
+  return new Map(entries);
 }
 
 export function reading(client: BoundClient, template: IpvsConnection | undefined, at = now()): TemplateReading {

@@ -1,8 +1,8 @@
 import pRetry from "p-retry";
-import { defineCheck, ev, fail, pass, text } from "../../src/runner/check.js";
+import { defineCheck, ev, fail, inconclusive, pass, text } from "../../src/runner/check.js";
 import { failoverUnavailable, measureFailover, PERSON_BOUND_MS, sharedFailoverVerdict } from "../../src/runner/failover.js";
 import { findIpvsService } from "../../src/inspect/index.js";
-import { labVipOf, readIpvsTable } from "./ipvs.js";
+import { heldVip, readIpvsTable, unresolvedVipText, vipUnresolved } from "./ipvs.js";
 import type { Evidence } from "../../src/model/index.js";
 
 /**
@@ -37,12 +37,17 @@ export default defineCheck({
     if (unavailable) return unavailable;
     // Guided without any SSH, the IPVS table cannot be read: the VIP's traffic alone decides.
     const ssh = ctx.ssh?.has("balancer") ? ctx.ssh : undefined;
+    // The VIP as the balancer holds it, settled before anything is stopped.
+    const held = await heldVip(ctx);
+    if (ssh && vipUnresolved(held)) {
+      const { message, fix } = unresolvedVipText(ctx.spec, held, []);
+      return inconclusive(message, fix);
+    }
     const inTable = async () => {
       if (!ssh) return false;
       // Only a whole table can say the server left it (readIpvsTable throws on anything else).
       const { table } = await readIpvsTable(ctx);
-      const vip = labVipOf(ctx.spec, table);
-      const service = findIpvsService(table, vip.address, vip.port);
+      const service = findIpvsService(table, held.address, held.port);
       return service?.realServers.some((s) => s.address === victim.address && s.port === victim.port) ?? false;
     };
     const clients = [
@@ -83,8 +88,7 @@ export default defineCheck({
       }),
       ...(m.restore ? [ev.restore(m.restore)] : []),
     ];
-    const vip = ctx.spec.vip.forwardsTo ?? ctx.spec.vip;
-    const vs = `virtual_server ${vip.address} ${vip.port}`;
+    const vs = `virtual_server ${held.address} ${held.port}`;
     const shared = sharedFailoverVerdict(m, text(`su real_server en ${vs}`, `its real_server in ${vs}`), evidence);
     if (shared) return shared;
     const served = outage.filter((x) => m.survivors.includes(x.label)).length;

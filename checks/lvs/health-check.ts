@@ -11,7 +11,7 @@ import { fetchPageCommand } from "../../src/runner/pages.js";
 import type { Text } from "../../src/model/index.js";
 import { RestoreStepError, SshError, shQuote, withRestore, type RestoreReport } from "../../src/ssh/index.js";
 import { now, round1, sleep } from "./binding.js";
-import { labVipOf, readIpvsTable } from "./ipvs.js";
+import { readIpvsTable, readVipService } from "./ipvs.js";
 import { isUnreadableOutput } from "../../src/runner/complete.js";
 
 /** keepalived.conf(5) defaults, for the timers a configuration leaves out. */
@@ -174,8 +174,8 @@ export interface WrongPageMeasure {
 /** Whether `backend`'s real server is in the IPVS table of the VIP now. */
 export async function inTable(ctx: CheckContext, backend: Backend): Promise<boolean> {
   // Only a whole table can say a server is gone (readIpvsTable throws on anything else).
+  const vip = (await readVipService(ctx)).vip;
   const { table } = await readIpvsTable(ctx);
-  const vip = labVipOf(ctx.spec, table);
   const service = findIpvsService(table, vip.address, vip.port);
   return service?.realServers.some((s) => s.address === backend.address && (s.port ?? 80) === backend.port) ?? false;
 }

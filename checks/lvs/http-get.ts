@@ -15,7 +15,7 @@ import type { Backend } from "../../src/config/schema.js";
 import type { CheckContext } from "../../src/runner/context.js";
 import type { Evidence, Text, Verdict } from "../../src/model/index.js";
 import { findPageFile, inTable, measureWrongPage } from "./health-check.js";
-import { ambiguousVipText, labVipOf, optionalVipService } from "./ipvs.js";
+import { heldVip, unresolvedVipText, vipUnresolved } from "./ipvs.js";
 import { shQuote } from "../../src/ssh/index.js";
 
 const CONFIG = "/etc/keepalived/keepalived.conf";
@@ -76,15 +76,10 @@ export default defineCheck({
     const model = keepalivedModel(ast);
     const evidence: Evidence[] = [ev.keepalivedConfig({ files: ast.files })];
     const byAddress = model.virtualServers.filter((v) => v.kind === "address");
-    let vip = labVipOf(ctx.spec, (await optionalVipService(ctx))?.table);
-    if (vip.how === "ambiguous") {
-      // A loopback VIP the table does not settle: keepalived.conf's one virtual_server, if one.
-      const only = byAddress.length === 1 ? byAddress[0] : undefined;
-      if (only?.address === undefined) {
-        const { message, fix } = ambiguousVipText(ctx.spec, byAddress.map((v) => `${v.address ?? "?"}:${v.port ?? ""}`));
-        return inconclusive(message, fix, evidence);
-      }
-      vip = { address: only.address, port: only.port ?? 0, how: "only-service" };
+    const vip = await heldVip(ctx);
+    if (vipUnresolved(vip)) {
+      const { message, fix } = unresolvedVipText(ctx.spec, vip, byAddress.map((v) => `${v.address ?? "?"}:${v.port ?? ""}`));
+      return inconclusive(message, fix, evidence);
     }
     const vs = byAddress.find((v) => v.address === vip.address && (v.port ?? 0) === vip.port);
     if (!vs) {

@@ -22,7 +22,7 @@ import { isSshError } from "../../src/ssh/index.js";
 import { createRatioDecider, turnLength, weightsText, type Weights } from "../../src/stats/index.js";
 import { endMarked, isUnreadableOutput, readEndMarked, UnreadableOutput } from "../../src/runner/complete.js";
 import { ev, text } from "../../src/runner/check.js";
-import { BALANCER_FACTS_COMMAND, parseBalancerFacts } from "../../src/runner/nat.js";
+import { BALANCER_FACTS_COMMAND, parseBalancerFacts, type BalancerFacts } from "../../src/runner/nat.js";
 import type { Text } from "../../src/model/index.js";
 
 /** `ipvsadm` itself loads ip_vs: it runs only when the module is already there. */
@@ -46,7 +46,8 @@ export interface VipServiceView {
  * NAT: 127.0.0.1:8080 to the VIP's port 80) the balancer's configuration names another address:
  * - `forwardsTo`: the spec names it (vip.forwardsTo);
  * - `only-service`: the spec's VIP is loopback, which no balancer serves a class from, and the
- *   IPVS table has exactly one TCP virtual service: that one;
+ *   IPVS table has exactly one TCP virtual service, on the lab text's port 80 and an address the
+ *   balancer holds: that one (readVipService confirms the last two; else `unconfirmed`);
  * - `ambiguous`: loopback, and the table has several (or cannot be read): the checks that need it
  *   are inconclusive until vip.forwardsTo names one;
  * - `spec`: the spec's VIP is the balancer's.
@@ -54,12 +55,22 @@ export interface VipServiceView {
 export interface LabVip {
   address: string;
   port: number;
-  how: "spec" | "forwardsTo" | "only-service" | "ambiguous";
+  how: "spec" | "forwardsTo" | "only-service" | "ambiguous" | "unconfirmed";
 }
+
+/** The VIP the balancer holds is not known: the checks that need it are inconclusive. */
+export function vipUnresolved(vip: LabVip): boolean {
+  return vip.how === "ambiguous" || vip.how === "unconfirmed";
+}
+
+/** The lab text's service port: a forward's one service is taken only on it. */
+const LAB_TEXT_PORT = 80;
 
 export function labVipOf(spec: LabSpec, table: IpvsTable | undefined): LabVip {
   if (spec.vip.forwardsTo) return { address: spec.vip.forwardsTo.address, port: spec.vip.forwardsTo.port, how: "forwardsTo" };
   if (!spec.vip.address.startsWith("127.")) return { address: spec.vip.address, port: spec.vip.port, how: "spec" };
+  // A balancer that really serves on loopback (a lab built on one machine) has the spec's VIP itself.
+  if (table && findIpvsService(table, spec.vip.address, spec.vip.port)) return { address: spec.vip.address, port: spec.vip.port, how: "spec" };
   const tcp = (table?.services ?? []).filter((s) => s.protocol === "TCP" && s.address !== undefined && s.port !== undefined);
   const only = tcp.length === 1 ? tcp[0] : undefined;
   if (only?.address !== undefined && only.port !== undefined) return { address: only.address, port: only.port, how: "only-service" };
@@ -88,14 +99,20 @@ export function labVipNote(spec: LabSpec, vip: LabVip): Text {
 }
 
 /** The inconclusive verdict's words when a loopback VIP cannot be matched to one virtual service. */
-export function ambiguousVipText(spec: LabSpec, services: readonly string[]): { message: Text; fix: Text } {
+export function unresolvedVipText(spec: LabSpec, vip: LabVip, services: readonly string[]): { message: Text; fix: Text } {
   const listed = services.join(", ") || "—";
   const forward = `${spec.vip.address}:${spec.vip.port}`;
   return {
-    message: text(
-      `La VIP ${forward} es una redirección de puertos de esta máquina y el balanceador no tiene un único servicio virtual TCP (${listed}): no se sabe a cuál llega.`,
-      `The VIP ${forward} is a port forward of this machine and the balancer has not exactly one TCP virtual service (${listed}): which one it reaches is not known.`,
-    ),
+    message:
+      vip.how === "unconfirmed"
+        ? text(
+            `La VIP ${forward} es una redirección de puertos de esta máquina; el único servicio virtual TCP del balanceador, ${vip.address}:${vip.port}, no está en el puerto 80 del enunciado o en una dirección del balanceador: no se sabe si es a él adonde llega.`,
+            `The VIP ${forward} is a port forward of this machine; the balancer's one TCP virtual service, ${vip.address}:${vip.port}, is not on the lab text's port 80 or on an address of the balancer: whether the forward reaches it is not known.`,
+          )
+        : text(
+            `La VIP ${forward} es una redirección de puertos de esta máquina y el balanceador no tiene un único servicio virtual TCP (${listed}): no se sabe a cuál llega.`,
+            `The VIP ${forward} is a port forward of this machine and the balancer has not exactly one TCP virtual service (${listed}): which one it reaches is not known.`,
+          ),
     fix: text(
       "Indique en la especificación la VIP tal como la tiene el balanceador: vip.forwardsTo: { address: …, port: 80 }.",
       "Name the VIP as the balancer holds it in the spec: vip.forwardsTo: { address: …, port: 80 }.",
@@ -135,8 +152,12 @@ export async function readIpvsTable(ctx: CheckContext): Promise<Omit<VipServiceV
 export function readVipService(ctx: CheckContext): Promise<VipServiceView> {
   return ctx.memo("lvs.ipvsadm-Ln", async () => {
     const read = await readIpvsTable(ctx);
-    const vip = labVipOf(ctx.spec, read.table);
-    const service = vip.how === "ambiguous" ? undefined : findIpvsService(read.table, vip.address, vip.port);
+    let vip = labVipOf(ctx.spec, read.table);
+    if (vip.how === "only-service") {
+      const held = (await balancerFacts(ctx))?.addresses.some((a) => a.address === vip.address);
+      if (vip.port !== LAB_TEXT_PORT || !held) vip = { ...vip, how: "unconfirmed" };
+    }
+    const service = vipUnresolved(vip) ? undefined : findIpvsService(read.table, vip.address, vip.port);
     return { ...read, vip, ...(service ? { service } : {}) };
   });
 }
@@ -163,7 +184,8 @@ export async function vipTemplates(ctx: CheckContext): Promise<IpvsConnection[] 
     if (!/^\s*IPVS connection entries\s*$/m.test(marked.output)) return undefined;
     const listing = parseIpvsadmConnections(marked.output);
     if (listing.unparsed.length > 0) return undefined;
-    const vip = (await optionalVipService(ctx))?.vip ?? labVipOf(ctx.spec, undefined);
+    const vip = await heldVip(ctx);
+    if (vipUnresolved(vip)) return undefined;
     return persistenceTemplates(listing).filter((t) => t.virtual.address === vip.address && t.virtual.port === vip.port);
   } catch (error) {
     if (isSshError(error)) return undefined;
@@ -172,21 +194,46 @@ export async function vipTemplates(ctx: CheckContext): Promise<IpvsConnection[] 
 }
 
 /**
- * This machine's address as the balancer sees it (its sshd's $SSH_CONNECTION), once per run:
- * behind an address translator (a port forward) the balancer's templates and connections carry
- * that address, not this machine's own. Undefined without SSH, run locally, or unread.
+ * The balancer's own facts (its addresses, and this machine's address as its sshd sees it), once
+ * per run; undefined without SSH or when unread.
  */
-export function seenByBalancerAs(ctx: CheckContext): Promise<string | undefined> {
+export function balancerFacts(ctx: CheckContext): Promise<BalancerFacts | undefined> {
   const ssh = ctx.ssh;
   if (!ssh?.has("balancer")) return Promise.resolve(undefined);
-  return ctx.memo("balancer.seen-as", async () => {
+  return ctx.memo("balancer.facts", async () => {
     try {
-      return parseBalancerFacts((await ssh.exec("balancer", BALANCER_FACTS_COMMAND, { asLogin: true })).stdout).seenAs;
+      const r = await ssh.exec("balancer", BALANCER_FACTS_COMMAND, { asLogin: true });
+      return r.code === 0 ? parseBalancerFacts(r.stdout) : undefined;
     } catch (error) {
       if (isSshError(error)) return undefined;
       throw error;
     }
   });
+}
+
+/**
+ * This machine's address as the balancer sees it: behind an address translator (a port forward)
+ * the balancer's templates and connections carry that address, not this machine's own.
+ */
+export async function seenByBalancerAs(ctx: CheckContext): Promise<string | undefined> {
+  return (await balancerFacts(ctx))?.seenAs;
+}
+
+/** The VIP as the balancer holds it: from the table when SSH reads it, else from the spec alone. */
+export async function heldVip(ctx: CheckContext): Promise<LabVip> {
+  return (await optionalVipService(ctx))?.vip ?? labVipOf(ctx.spec, undefined);
+}
+
+/**
+ * A template of this machine's own connections (not one bound to a grader.sourceAddresses
+ * address): by its own address, else by the address the balancer sees it as.
+ */
+export async function ownTemplate(ctx: CheckContext, templates: readonly IpvsConnection[], own: string | undefined): Promise<{ client: string | undefined; template?: IpvsConnection }> {
+  const mine = templates.find((t) => t.source.address === own);
+  if (mine) return { client: own, template: mine };
+  const seenAs = await seenByBalancerAs(ctx);
+  const theirs = seenAs === undefined || seenAs === own ? undefined : templates.find((t) => t.source.address === seenAs);
+  return theirs ? { client: seenAs, template: theirs } : { client: own };
 }
 
 /** The table's real server of each backend (matched by address and port). */

@@ -13,7 +13,7 @@ import {
   type BoundClient,
   type TemplateReading,
 } from "./binding.js";
-import { readVipService, vipTemplates } from "./ipvs.js";
+import { readVipService, serviceNames, unresolvedVipText, vipTemplates, vipUnresolved } from "./ipvs.js";
 
 /** "Most of the timeout": the binding must still hold this far into it. */
 const HOLD_FRACTION = 0.8;
@@ -57,6 +57,10 @@ export default defineCheck({
     }
     const fixTimeout = text(`En el virtual_server: persistence_timeout ${expected}; recargue keepalived.`, `In the virtual_server: persistence_timeout ${expected}; reload keepalived.`);
     const view = await readVipService(ctx);
+    if (vipUnresolved(view.vip)) {
+      const { message, fix } = unresolvedVipText(ctx.spec, view.vip, serviceNames(view.table));
+      return inconclusive(message, fix);
+    }
     const persistent = view.service?.persistent;
     const evidence: Evidence[] = [];
     const record = ev.persistenceLong({ expectedSeconds: expected, tablePersistent: persistent ?? null });

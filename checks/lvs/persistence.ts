@@ -2,7 +2,7 @@ import { defineCheck, ev, fail, inconclusive, pass, text } from "../../src/runne
 import { countLabels, sampleEvidence } from "../../src/runner/evidence.js";
 import type { RequestRecord } from "../../src/probe/index.js";
 import type { Evidence, Text } from "../../src/model/index.js";
-import { freshSourceAddresses, optionalVipService, seenByBalancerAs, vipTemplates } from "./ipvs.js";
+import { freshSourceAddresses, optionalVipService, ownTemplate, vipTemplates } from "./ipvs.js";
 
 /** New connections from the grader's own address: with persistence all reach one server. */
 const ONE_CLIENT_CONNECTIONS = 6;
@@ -111,17 +111,9 @@ export default defineCheck({
     const templates = await vipTemplates(ctx);
     // The client as the balancer knows it: this machine's address, or behind a port forward the
     // translator's (the balancer's sshd sees it too).
-    const own = one.records.find((r) => r.localAddress)?.localAddress;
-    let grader = own;
-    let mine = templates?.find((t) => t.source.address === own);
-    if (templates && !mine) {
-      const seenAs = await seenByBalancerAs(ctx);
-      const theirs = seenAs === undefined || seenAs === own ? undefined : templates.find((t) => t.source.address === seenAs);
-      if (theirs) {
-        grader = seenAs;
-        mine = theirs;
-      }
-    }
+    const own = templates ? await ownTemplate(ctx, templates, one.records.find((r) => r.localAddress)?.localAddress) : undefined;
+    const grader = own?.client ?? one.records.find((r) => r.localAddress)?.localAddress;
+    const mine = own?.template;
     if (templates) evidence.push(ev.persistenceTemplate({ client: grader ?? null, template: mine?.text.trim() ?? null, remainingSeconds: mine?.expireSeconds ?? null }));
     const configured = persistent ?? expected;
     const templateNote: Text = !templates

@@ -1,7 +1,7 @@
 import { defineCheck, ev, fail, inconclusive, pass, text } from "../../src/runner/check.js";
 import { findProcesses } from "../../src/inspect/index.js";
 import { processesEvidence, readProcesses } from "../processes.js";
-import { ambiguousVipText, labVipNote, readVipService, realServersByBackend, serviceNames } from "./ipvs.js";
+import { labVipNote, readVipService, realServersByBackend, serviceNames, unresolvedVipText, vipUnresolved } from "./ipvs.js";
 
 /**
  * Part 1, step 2: keepalived runs and has built the virtual service: the VIP and port with
@@ -43,12 +43,12 @@ export default defineCheck({
         evidence,
       );
     }
-    if (vip.how === "ambiguous" && keepalived.length > 0) {
-      const { message, fix } = ambiguousVipText(ctx.spec, serviceNames(view.table));
+    if (vipUnresolved(vip)) {
+      const { message, fix } = unresolvedVipText(ctx.spec, vip, serviceNames(view.table));
       return inconclusive(message, fix, evidence);
     }
     if (!view.service) {
-      const listed = view.table.services.map((s) => `${s.address ?? `fwmark ${s.fwmark}`}:${s.port ?? ""}`).join(", ");
+      const listed = serviceNames(view.table).join(", ");
       return fail(
         text(
           `ipvsadm -Ln no tiene el servicio ${vip.address}:${vip.port}${listed ? ` (tiene: ${listed})` : " (tabla vacía)"}.`,

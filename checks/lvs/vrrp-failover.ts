@@ -4,7 +4,7 @@ import { TrafficWatch, type Mark } from "../../src/runner/failover.js";
 import type { Evidence, Verdict } from "../../src/model/index.js";
 import { RestoreStepError, shQuote, withRestore, type RestoreOutcome } from "../../src/ssh/index.js";
 import { sleep } from "./binding.js";
-import { ambiguousVipText, labVipOf, optionalVipService } from "./ipvs.js";
+import { optionalVipService, labVipOf, serviceNames, unresolvedVipText, vipUnresolved } from "./ipvs.js";
 
 /** Consecutive answered requests that count as "the VIP serves again". */
 const SETTLED_ANSWERS = 10;
@@ -35,9 +35,10 @@ export default defineCheck({
       return { outcome: "skipped", notRequested: true, evidence: [], message: text("La especificación nombra un solo director (sin balancer.backup).", "The spec names a single director (no balancer.backup).") };
     }
     // The VIP as the directors hold it (behind a port forward, not the address HTTP goes to).
-    const held = (await optionalVipService(ctx))?.vip ?? labVipOf(ctx.spec, undefined);
-    if (held.how === "ambiguous") {
-      const { message, fix } = ambiguousVipText(ctx.spec, []);
+    const view = await optionalVipService(ctx);
+    const held = view?.vip ?? labVipOf(ctx.spec, undefined);
+    if (vipUnresolved(held)) {
+      const { message, fix } = unresolvedVipText(ctx.spec, held, view ? serviceNames(view.table) : []);
       return inconclusive(message, fix);
     }
     const vip = held.address;

@@ -70,7 +70,7 @@ export default defineCheck({
     };
     if ("none" in found) {
       // The web servers' way to the service side still says whether their traffic crosses the balancer.
-      const serviceSide = [spec.balancer.serviceAddress, spec.vip.address].find((a) => a !== undefined && !a.startsWith("127."));
+      const serviceSide = [spec.balancer.serviceAddress, spec.vip.forwardsTo?.address, spec.vip.address].find((a) => a !== undefined && !a.startsWith("127."));
       if (serviceSide !== undefined) await routesTo([serviceSide]);
       return judgeByRules(found.none.place, found.none.reason, { rules, ipForward: facts.ipForward, serviceSide, balancer, internal: spec.balancer.internalAddress, backendRoutes, natPort: spec.grader.natTarget.port, arrived: false }, evidence);
     }

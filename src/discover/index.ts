@@ -253,9 +253,12 @@ export async function discoverLab(options: DiscoverOptions): Promise<DiscoveryRe
     const sshHost = balancerTarget.host;
     const serviceAddress = reading.addresses.find((a) => a.address === sshHost && !sameSubnet(internal, a.address))?.address
       ?? reading.addresses.find((a) => a.interface !== "lo" && a.interface !== internal.interface && !sameSubnet(internal, a.address))?.address;
-    const vipFound = options.vip
-      ? { ...options.vip, reason: t("--vip", "--vip") }
-      : findVip(reading, part, serviceAddress);
+    const vipHeld = findVip(reading, part, serviceAddress);
+    const vipFound = options.vip ? { ...options.vip, reason: t("--vip", "--vip") } : vipHeld;
+    // Part 1 behind a port forward: the IPVS and keepalived.conf checks look for the VIP the balancer holds.
+    const forwardsTo = part === "lvs" && options.vip && vipHeld && (vipHeld.address !== options.vip.address || vipHeld.port !== options.vip.port)
+      ? { address: vipHeld.address, port: vipHeld.port }
+      : undefined;
     if (!vipFound) {
       return { ok: false, kind: "not-a-lab", message: t("No se encuentra la VIP.", "The VIP cannot be found."), fix: t("Désela con --vip DIRECCIÓN[:PUERTO].", "Give it with --vip ADDRESS[:PORT]."), commands };
     }
@@ -266,6 +269,7 @@ export async function discoverLab(options: DiscoverOptions): Promise<DiscoveryRe
       partReason: detected.reason,
       vip: { address: vipFound.address, port: vipFound.port },
       vipReason: vipFound.reason,
+      ...(forwardsTo ? { vipForwardsTo: forwardsTo } : {}),
       internalAddress: internal.address,
       ...(serviceAddress && serviceAddress !== vipFound.address ? { serviceAddress } : {}),
       backends,

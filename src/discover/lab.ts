@@ -86,6 +86,8 @@ export interface DiscoveredLab {
   partReason: Text;
   vip: { address: string; port: number };
   vipReason: Text;
+  /** Part 1 reached through a port forward (--vip): the VIP as keepalived.conf names it. */
+  vipForwardsTo?: { address: string; port: number };
   internalAddress: string;
   serviceAddress?: string;
   backends: DiscoveredBackend[];
@@ -315,7 +317,8 @@ export function differences(lab: Omit<DiscoveredLab, "differences">, reading: Ba
         add("digest", t(`${c.text}: digest ${c.digest}, pero la página de ${b.name} tiene MD5 ${b.page.md5}.`, `${c.text}: digest ${c.digest}, but ${b.name}'s page has MD5 ${b.page.md5}.`),
           t(`digest ${b.page.md5} (genhash -s ${b.address} -p ${b.port} -u /)`, `digest ${b.page.md5} (genhash -s ${b.address} -p ${b.port} -u /)`));
       }
-      const inTable = reading.ipvs?.services.find((s) => s.address === lab.vip.address && s.port === lab.vip.port);
+      const held = lab.vipForwardsTo ?? lab.vip;
+      const inTable = reading.ipvs?.services.find((s) => s.address === held.address && s.port === held.port);
       if (inTable && !inTable.realServers.some((r) => r.address === b.address)) {
         add("ipvs", t(`ipvsadm -Ln no tiene a ${where}: keepalived lo ha sacado (su comprobación falla) o no lo configura.`, `ipvsadm -Ln does not list ${where}: keepalived took it out (its check fails) or does not configure it.`),
           t("Mire el syslog de keepalived y la comprobación de ese real_server.", "Look at keepalived's syslog and that real_server's check."));

@@ -54,7 +54,11 @@ export function discoveredSpecText(draft: SpecDraft): string {
   lines.push(`step: ${j(e.step)}               # ${es ? `paso graduado; lo esperado en él viene del ${from}` : `the step graded; what it expects comes from the ${from}`}`);
   lines.push("");
   c(`La VIP: ${pick(lang, lab.vipReason)}.`, `The VIP: ${pick(lang, lab.vipReason)}.`);
-  lines.push("vip:", `  address: ${j(lab.vip.address)}`, `  port: ${lab.vip.port}`, "");
+  lines.push("vip:", `  address: ${j(lab.vip.address)}`, `  port: ${lab.vip.port}`);
+  if (lab.vipForwardsTo) {
+    lines.push(`  forwardsTo: { address: ${j(lab.vipForwardsTo.address)}, port: ${lab.vipForwardsTo.port} }   # ${es ? "la VIP tal como la tiene el balanceador (virtual_server de keepalived.conf)" : "the VIP as the balancer holds it (keepalived.conf's virtual_server)"}`);
+  }
+  lines.push("");
   c("El balanceador: su dirección en la red de servidores es la puerta de enlace de los servidores web.", "The balancer: its address on the server network is the web servers' gateway.");
   lines.push("balancer:", `  internalAddress: ${j(lab.internalAddress)}`);
   if (lab.serviceAddress) lines.push(`  serviceAddress: ${j(lab.serviceAddress)}`);

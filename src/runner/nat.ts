@@ -89,7 +89,7 @@ function serverNetworks(spec: LabSpec, facts: BalancerFacts) {
  * else the balancer's service address, else the address SSH reached; undefined if none is known.
  */
 export function serviceInterface(spec: LabSpec, facts: BalancerFacts): string | undefined {
-  for (const address of [spec.vip.address, spec.balancer.serviceAddress, facts.reachedAt]) {
+  for (const address of [spec.vip.forwardsTo?.address, spec.vip.address, spec.balancer.serviceAddress, facts.reachedAt]) {
     const found = address === undefined || isLoopback(address) ? undefined : facts.addresses.find((a) => a.address === address);
     if (found) return found.ifname;
   }

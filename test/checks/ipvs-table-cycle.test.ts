@@ -77,4 +77,8 @@ describe("the VIP as the balancer holds it (labVipOf)", () => {
     expect(labVipOf(spec(loopback), table()).how).toBe("ambiguous");
     expect(labVipOf(spec(loopback), undefined).how).toBe("ambiguous");
   });
+
+  it("is the spec's loopback VIP when the table serves on it (a balancer on one machine)", () => {
+    expect(labVipOf(spec(loopback), table("127.0.0.1:8080", "10.0.0.20:80"))).toEqual({ address: "127.0.0.1", port: 8080, how: "spec" });
+  });
 });

@@ -12,7 +12,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadVariants, startVmLab, type VariantName, type VmLab } from "../../fixtures/vm/index.js";
+import { loadVariants, startVmLab, VM_SSH_TIMEOUT_MS, type VariantName, type VmLab } from "../../fixtures/vm/index.js";
+import { discoverLab, type DiscoveryResult } from "../../src/discover/index.js";
 import { renderHtml } from "../../src/report/html.js";
 import { jsonReporter } from "../../src/report/json.js";
 import { renderJunit } from "../../src/report/junit.js";
@@ -70,9 +71,18 @@ const forwardRuns: RunResult[] = [];
  * balancer): no SSH to it, every connection to the VIP from the director's own address. Then,
  * with webserver2's weight at 0, the checks the table decides.
  */
+/**
+ * `init --discover` with only the director's address and the key, then a grade with the spec it
+ * wrote: the finished lab directly and through the port forwarder (`--vip 127.0.0.1:PORT`), and
+ * wrr-1-1, whose 1:1 weights must not grade themselves right (the spec's 3:1 comes from the lab text).
+ */
+const discovered = new Map<string, { found: DiscoveryResult; result?: RunResult }>();
 let inside: { code: number; output: string; result: RunResult | null } | undefined;
 let insideZeroWeight: { code: number; output: string; result: RunResult | null } | undefined;
 let forwardWrongTarget: RunResult | undefined;
+/** With a second TCP virtual service in the table: without vip.forwardsTo, then with it. */
+let forwardAmbiguous: RunResult | undefined;
+let forwardNamed: RunResult | undefined;
 let engineAddress = "";
 let lab: VmLab | undefined;
 let journalDir: string;
@@ -102,6 +112,7 @@ beforeAll(async () => {
       continue;
     }
     results.set(name, await grade(lab));
+    if (name === "wrr-1-1") discovered.set("wrr-1-1", await discoverAndGrade(lab, `root@${lab.addresses.director}`));
     if (name === "rr") lvsAsProxy = await grade(lab, { part: "proxy", only: ["net.vip-http", "proxy.round-robin"] });
     // net.vip-http is what the sampling checks depend on: a dead VIP skips them.
     if (name === "persistence-1200") persistentOneClient = await grade(lab, { oneClient: true, only: ["net.vip-http", ...LVS_IDS] });
@@ -109,7 +120,24 @@ beforeAll(async () => {
   }
 }, 600_000);
 
+async function discoverAndGrade(current: VmLab, destination: string, vip?: { address: string; port: number }): Promise<{ found: DiscoveryResult; result?: RunResult }> {
+  const home = mkdtempSync(join(tmpdir(), "hagrade-lvs-discover-"));
+  try {
+    const found = await discoverLab({ destination, identity: join(current.stateDir, "id_ed25519"), env: {}, homeDir: home, sshConfig: false, lang: "en", ...(vip ? { vip } : {}) });
+    if (!found.ok) return { found };
+    const specPath = join(current.stateDir, `discovered-${current.variant}${vip ? "-forward" : ""}.yaml`);
+    writeFileSync(specPath, found.specText);
+    const spec = await loadLabSpec(specPath);
+    // The teacher's bound for slow machines, as the reference spec has (VM_SSH_TIMEOUT_MS).
+    const result = await gradeLab({ ...spec, timeouts: { ...spec.timeouts, ssh: VM_SSH_TIMEOUT_MS } }, gradeOptions({ part: "lvs", journalDir, only: RUBRIC_IDS }));
+    return { found, result };
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
 async function gradeFinal(current: VmLab): Promise<void> {
+  discovered.set("final", await discoverAndGrade(current, `root@${current.addresses.director}`));
   for (const addresses of [16, 1]) {
     for (const run of [1, 2]) {
       const result = await grade(current, addresses === 1 ? { oneClient: true } : { addresses });
@@ -134,9 +162,22 @@ async function gradeFinal(current: VmLab): Promise<void> {
   engineAddress = forward.engineAddress;
   try {
     for (let run = 0; run < 2; run++) forwardRuns.push(await grade(current, { specPath: forward.specPath }));
+    discovered.set("final-forward", await discoverAndGrade(current, `root@127.0.0.1:${forward.sshPort}`, { address: "127.0.0.1", port: forward.vipPort }));
     const loaded = await loadLabSpec(forward.specPath);
     const wrong = { ...loaded, vip: { ...loaded.vip, forwardsTo: { address: current.addresses.vip, port: 81 } } };
     forwardWrongTarget = await gradeLab(wrong, gradeOptions({ part: "lvs", journalDir, only: ["lvs.virtual-server", "lvs.http-get"] }));
+    // A second TCP service by hand: which one the forward reaches is then not known without forwardsTo.
+    const second = `-t ${current.addresses.vip}:8080`;
+    const added = await current.directorExec(`ipvsadm -A ${second} -s rr`);
+    if (added.code !== 0) throw new Error(`ipvsadm -A failed: ${added.stderr}`);
+    try {
+      const only = ["net.vip-http", "lvs.virtual-server", "lvs.http-get", "lvs.weights"];
+      forwardAmbiguous = await gradeLab(loaded, gradeOptions({ part: "lvs", journalDir, only }));
+      const named = { ...loaded, vip: { ...loaded.vip, forwardsTo: { address: current.addresses.vip, port: 80 } } };
+      forwardNamed = await gradeLab(named, gradeOptions({ part: "lvs", journalDir, only }));
+    } finally {
+      await current.directorExec(`ipvsadm -D ${second}`);
+    }
   } finally {
     await forward.close();
   }
@@ -305,6 +346,21 @@ describe("the finished Part 1 lab behind a port forwarder (VirtualBox NAT: VIP a
     expect(byId.get("net.nat")?.message.en).toContain(`the balancer sees this machine as ${engineAddress}`);
   });
 
+  it("with two services and no vip.forwardsTo, is inconclusive and asks for it; with it, decides", () => {
+    const ambiguous = new Map(forwardAmbiguous!.checks.map((c) => [c.id, c]));
+    const summary = forwardAmbiguous!.checks.map((c) => `${c.id}: ${c.outcome} — ${c.message.en}`).join("\n");
+    for (const id of ["lvs.virtual-server", "lvs.http-get"]) {
+      expect(ambiguous.get(id)?.outcome, summary).toBe("inconclusive");
+      expect(ambiguous.get(id)?.message.en, id).toContain("has not exactly one TCP virtual service");
+      expect(ambiguous.get(id)?.fix?.en, id).toContain("vip.forwardsTo");
+    }
+    expect(ambiguous.get("lvs.weights")?.outcome, summary).toBe("inconclusive");
+    const named = new Map(forwardNamed!.checks.map((c) => [c.id, c]));
+    const namedSummary = forwardNamed!.checks.map((c) => `${c.id}: ${c.outcome} — ${c.message.en}`).join("\n");
+    for (const id of ["lvs.virtual-server", "lvs.http-get", "lvs.weights"]) expect(named.get(id)?.outcome, namedSummary).toBe("pass");
+    expect(named.get("lvs.virtual-server")?.message.en).toContain("vip.forwardsTo");
+  });
+
   it("looks for the service vip.forwardsTo names, and fails when the lab does not serve it", () => {
     const byId = new Map(forwardWrongTarget!.checks.map((c) => [c.id, c]));
     const vip = lab!.addresses.vip;
@@ -339,6 +395,42 @@ describe("the finished Part 1 lab graded inside the director (hagrade on the bal
     expect(byId.get("lvs.round-robin")?.outcome, summary).toBe("inconclusive");
     expect(byId.get("lvs.weights")?.outcome, summary).toBe("fail");
     expect(insideZeroWeight?.code).not.toBe(0);
+  });
+});
+
+describe("init --discover on the Part 1 lab", () => {
+  const fullMarks = (label: string) => {
+    const { found, result } = discovered.get(label)!;
+    expect(found.ok, found.ok ? "" : `${found.message.en} → ${found.fix.en}`).toBe(true);
+    if (!found.ok) return found;
+    expect(found.lab.part).toBe("lvs");
+    expect(found.lab.differences.map((d) => d.topic)).toEqual([]);
+    const summary = result!.checks.map((c) => `${c.id}: ${c.outcome} ${c.points}/${c.maxPoints} — ${c.message.en}`).join("\n");
+    for (const id of RUBRIC_IDS) expect(result!.checks.find((c) => c.id === id)?.outcome, `${label}: ${id}\n${summary}\n${found.specText}`).toBe("pass");
+    expect(result!.score, summary).toBe(result!.maxScore);
+    return found;
+  };
+
+  it("writes a spec that gives the finished lab full marks, from the director's address and the key alone", () => {
+    fullMarks("final");
+  });
+
+  it("through the port forwarder, names the VIP the director holds in vip.forwardsTo and gives full marks", () => {
+    const found = fullMarks("final-forward");
+    if (!found.ok) return;
+    expect(found.lab.vip.address).toBe("127.0.0.1");
+    expect(found.lab.vipForwardsTo).toEqual({ address: lab!.addresses.vip, port: 80 });
+    expect(found.specText).toContain(`forwardsTo: { address: "${lab!.addresses.vip}", port: 80 }`);
+  });
+
+  it("takes 3:1 from the lab text, so a 1:1 lab lists the weights and fails lvs.weights", () => {
+    const { found, result } = discovered.get("wrr-1-1")!;
+    expect(found.ok).toBe(true);
+    if (!found.ok) return;
+    expect(found.lab.differences.map((d) => d.topic)).toContain("weight");
+    expect(found.spec.backends.map((b) => b.weight)).toEqual([3, 1]);
+    const weights = result!.checks.find((c) => c.id === "lvs.weights");
+    expect(weights?.outcome, weights?.message.en).toBe("fail");
   });
 });
 

@@ -68,7 +68,8 @@ function keyLines(file: string): string[] {
 
 function filesUnder(dir: string): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir, { recursive: true, encoding: "utf8" }).map((f) => join(dir, f)).filter((f) => statSync(f).isFile());
+  // A journal is written to .tmp and renamed: a file listed may be gone by the time it is looked at.
+  return readdirSync(dir, { recursive: true, encoding: "utf8" }).map((f) => join(dir, f)).filter((f) => statSync(f, { throwIfNoEntry: false })?.isFile() === true);
 }
 
 /** Copies every version of every journal file while the run writes it (a finished journal is deleted). */
